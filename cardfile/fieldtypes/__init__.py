@@ -1,0 +1,1 @@
+"""Field types: one class per type, registered by name."""

@@ -1,0 +1,162 @@
+"""The contract every field type fulfils, and small bases for shared behaviour.
+
+A field type turns client input into a value (``parse``), checks constraints on the
+resulting value (``validate``), applies a canonical op to the current value (``apply``),
+and converts between the value, its stored form and its JSON form.
+
+Values are kept in their storage form (JSON-native: str, int, float, bool, list, dict),
+so ``to_storage``/``from_storage`` are the identity unless a type says otherwise.
+Problems are raised as ``InvalidValue`` (from ``parse``/``apply``) or returned as a list
+of ``FieldError`` (from ``validate``), so the engine can report every error at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from cardfile.engine.commands import FieldOp
+from cardfile.errors import FieldError
+from cardfile.schema.model import FieldDef
+
+__all__ = ["FieldType", "InvalidValue", "MultiValueFieldType", "Reference", "SingleValueFieldType"]
+
+# A link to another record: (record type, id). User fields use the type "users".
+Reference = tuple[str, Any]
+
+
+class InvalidValue(Exception):
+    """One bad input; ``path`` is appended to the field name (".key", "[0].col")."""
+
+    def __init__(self, code: str, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.path = path
+
+    def to_field_error(self, field: str) -> FieldError:
+        return FieldError(field + self.path, self.code, self.message)
+
+
+class FieldType:
+    name: ClassVar[str]
+    multi: ClassVar[bool] = False  # accepts add / remove / replace
+    # how filters and sorts treat the stored value: text, number, bool, list, or None
+    sql_kind: ClassVar[str | None] = "text"
+
+    # -- input ----------------------------------------------------------------
+    def parse(self, raw: Any, field: FieldDef) -> Any:
+        """Turn one client value into a stored value, or raise InvalidValue."""
+        raise NotImplementedError
+
+    def apply(self, current: Any, op: FieldOp, field: FieldDef) -> Any:
+        """Return the new value of the field after ``op``."""
+        raise NotImplementedError
+
+    def validate(self, value: Any, field: FieldDef) -> list[FieldError]:
+        """Constraint checks on a value the field would hold (not on raw input)."""
+        return []
+
+    # -- output ---------------------------------------------------------------
+    def empty(self, field: FieldDef) -> Any:
+        return None
+
+    def is_empty(self, value: Any) -> bool:
+        return value is None or value == [] or value == {} or value == ""
+
+    def to_storage(self, value: Any, field: FieldDef) -> Any:
+        return value
+
+    def from_storage(self, stored: Any, field: FieldDef) -> Any:
+        return stored
+
+    def to_json(self, value: Any, field: FieldDef) -> Any:
+        return self.empty(field) if value is None else value
+
+    # -- hooks the engine uses ----------------------------------------------
+    def references(self, value: Any, field: FieldDef) -> Iterable[Reference]:
+        """Records this value links to; the engine checks they exist."""
+        return ()
+
+    def unique_key(self, value: Any, field: FieldDef) -> str | None:
+        """The normalised form compared for uniqueness (None: nothing to compare)."""
+        return None if self.is_empty(value) else str(value)
+
+
+class SingleValueFieldType(FieldType):
+    """One value: ``set`` parses it, ``clear`` empties it."""
+
+    def apply(self, current: Any, op: FieldOp, field: FieldDef) -> Any:
+        if op.key is not None:
+            raise InvalidValue("NOT_A_KEYED_FIELD", f"{field.name!r} has no sub-values", f".{op.key}")
+        if op.kind == "clear":
+            return None
+        if op.kind == "set":
+            return self.parse(op.value, field)
+        raise InvalidValue(
+            "OP_NOT_SUPPORTED", f"{op.kind!r} needs a multi-value field; {field.name!r} holds one value"
+        )
+
+
+class MultiValueFieldType(FieldType):
+    """A set of distinct items in insertion order: add / remove / replace (= set)."""
+
+    multi = True
+    sql_kind = "list"
+
+    def parse_item(self, raw: Any, field: FieldDef) -> Any:
+        raise NotImplementedError
+
+    def item_key(self, item: Any) -> Any:
+        """What makes two items the same (for add/remove)."""
+        return item
+
+    def parse(self, raw: Any, field: FieldDef) -> list[Any]:
+        if not isinstance(raw, list):
+            raise InvalidValue("NOT_A_LIST", "expected a list of values")
+        out: list[Any] = []
+        seen: set[Any] = set()
+        errors: list[InvalidValue] = []
+        for i, item in enumerate(raw):
+            try:
+                parsed = self.parse_item(item, field)
+            except InvalidValue as exc:
+                errors.append(InvalidValue(exc.code, exc.message, f"[{i}]{exc.path}"))
+                continue
+            k = self.item_key(parsed)
+            if k not in seen:
+                seen.add(k)
+                out.append(parsed)
+        if errors:
+            first = errors[0]
+            if len(errors) > 1:
+                more = "; ".join(f"{e.path}: {e.message}" for e in errors[1:])
+                raise InvalidValue(first.code, f"{first.message} (also {more})", first.path)
+            raise first
+        return out
+
+    def empty(self, field: FieldDef) -> Any:
+        return []
+
+    def apply(self, current: Any, op: FieldOp, field: FieldDef) -> Any:
+        if op.key is not None:
+            raise InvalidValue("NOT_A_KEYED_FIELD", f"{field.name!r} has no sub-values", f".{op.key}")
+        cur: list[Any] = list(current or [])
+        if op.kind == "clear":
+            return []
+        if op.kind in ("set", "replace"):
+            return self.parse(op.value, field)
+        if op.kind == "add":
+            have = {self.item_key(x) for x in cur}
+            for item in self.parse(op.value, field):
+                if self.item_key(item) not in have:
+                    have.add(self.item_key(item))
+                    cur.append(item)
+            return cur
+        if op.kind == "remove":
+            gone = {self.item_key(x) for x in self.parse(op.value, field)}
+            return [x for x in cur if self.item_key(x) not in gone]
+        raise InvalidValue("OP_NOT_SUPPORTED", f"{op.kind!r} is not an op of {self.name} fields")
+
+    def unique_key(self, value: Any, field: FieldDef) -> str | None:
+        return None  # uniqueness is defined for single values only

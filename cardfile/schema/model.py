@@ -1,0 +1,210 @@
+"""Record types and field definitions: the data model every other part reads.
+
+Pure data: no HTTP, no SQL. A ``FieldDef`` names its field type by string; the type's
+behaviour lives in ``cardfile.fieldtypes`` and is looked up through the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "SYSTEM_FIELDS",
+    "FieldDef",
+    "Option",
+    "RecordType",
+    "Schema",
+    "SchemaError",
+    "is_valid_name",
+]
+
+# Read-only everywhere; stored as columns, never inside the record document.
+SYSTEM_FIELDS: tuple[str, ...] = (
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "modified_at",
+    "modified_by",
+)
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def is_valid_name(name: str) -> bool:
+    """Type and field names are API: lower_snake, starting with a letter."""
+    return bool(_NAME.match(name))
+
+
+class SchemaError(ValueError):
+    """A pack or a runtime field definition is inconsistent."""
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    type: str
+    label: str = ""
+    required: bool = False
+    unique: bool = False
+    read_only: bool = False
+    max_length: int | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    options: tuple[Option, ...] = ()
+    target: str | None = None  # lookup / multi_lookup: the record type linked to
+    fields: tuple[FieldDef, ...] = ()  # sub_records: the columns of each row
+    default_currency: str | None = None  # money
+    custom: bool = False  # added at runtime through the metadata API
+
+    @property
+    def option_keys(self) -> frozenset[str]:
+        return frozenset(o.key for o in self.options)
+
+    def option_by_label(self, label: str) -> Option | None:
+        low = label.strip().lower()
+        return next((o for o in self.options if o.label.lower() == low), None)
+
+    def column(self, name: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label or self.name}
+        for flag in ("required", "unique", "read_only", "custom"):
+            if getattr(self, flag):
+                out[flag] = True
+        if self.max_length is not None:
+            out["max_length"] = self.max_length
+        if self.min is not None:
+            out["min"] = _num(self.min)
+        if self.max is not None:
+            out["max"] = _num(self.max)
+        if self.options:
+            out["options"] = [{"key": o.key, "label": o.label} for o in self.options]
+        if self.target:
+            out["target"] = self.target
+        if self.fields:
+            out["fields"] = [f.to_json() for f in self.fields]
+        if self.default_currency:
+            out["default_currency"] = self.default_currency
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, custom: bool = False) -> FieldDef:
+        """Build from a pack entry or a metadata API body; raises SchemaError."""
+        if not isinstance(data, Mapping):
+            raise SchemaError("a field definition must be an object")
+        known = {
+            "name", "type", "label", "required", "unique", "read_only", "max_length",
+            "min", "max", "options", "target", "fields", "default_currency", "custom",
+        }  # fmt: skip
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SchemaError(f"unknown field attribute(s): {', '.join(unknown)}")
+        name = data.get("name")
+        ftype = data.get("type")
+        if not isinstance(name, str) or not is_valid_name(name):
+            raise SchemaError(f"field name {name!r} must be lower_snake (a-z, 0-9, _)")
+        if not isinstance(ftype, str):
+            raise SchemaError(f"field {name!r}: 'type' is required")
+        opts: list[Option] = []
+        for o in data.get("options") or ():
+            if isinstance(o, str):
+                opts.append(Option(o, o.replace("_", " ").replace("-", " ").title()))
+            elif isinstance(o, Mapping) and isinstance(o.get("key"), str):
+                opts.append(Option(o["key"], str(o.get("label") or o["key"])))
+            else:
+                raise SchemaError(f"field {name!r}: an option is a key or {{key, label}}")
+        if len({o.key for o in opts}) != len(opts):
+            raise SchemaError(f"field {name!r}: option keys must be unique")
+        sub = tuple(FieldDef.from_json(f, custom=custom) for f in data.get("fields") or ())
+        try:
+            fd = cls(
+                name=name,
+                type=ftype,
+                label=str(data.get("label") or ""),
+                required=bool(data.get("required", False)),
+                unique=bool(data.get("unique", False)),
+                read_only=bool(data.get("read_only", False)),
+                max_length=_opt_int(data.get("max_length")),
+                min=_opt_dec(data.get("min")),
+                max=_opt_dec(data.get("max")),
+                options=tuple(opts),
+                target=data.get("target"),
+                fields=sub,
+                default_currency=data.get("default_currency"),
+                custom=custom or bool(data.get("custom", False)),
+            )
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise SchemaError(f"field {name!r}: {exc}") from exc
+        return fd
+
+
+def _opt_int(v: Any) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ValueError("max_length must be a positive integer")
+    return v
+
+
+def _opt_dec(v: Any) -> Decimal | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        raise ValueError("min/max must be numbers")
+    return Decimal(str(v))
+
+
+def _num(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    label: str = ""
+    fields: Mapping[str, FieldDef] = field(default_factory=dict)
+    pack: str | None = None
+
+    def __iter__(self) -> Iterator[FieldDef]:
+        return iter(self.fields.values())
+
+    def get(self, name: str) -> FieldDef | None:
+        return self.fields.get(name)
+
+    def with_field(self, fd: FieldDef) -> RecordType:
+        return replace(self, fields={**self.fields, fd.name: fd})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label or self.name,
+            "pack": self.pack,
+            "system_fields": list(SYSTEM_FIELDS),
+            "fields": [f.to_json() for f in self.fields.values()],
+        }
+
+
+@dataclass(frozen=True)
+class Schema:
+    """An immutable snapshot of all record types; replaced whole when it changes."""
+
+    types: Mapping[str, RecordType] = field(default_factory=dict)
+    version: int = 0
+
+    def get(self, name: str) -> RecordType | None:
+        return self.types.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.types
