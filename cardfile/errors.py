@@ -21,6 +21,7 @@ API uses; dialects map the classes onto their vendor's shapes by walking the MRO
      +-- UnsupportedMediaType    415 UNSUPPORTED_MEDIA_TYPE
      +-- ValidationFailed        422 VALIDATION_FAILED   (carries every FieldError)
      +-- RateLimited             429 RATE_LIMITED
+     +-- BatchFailed             422 BATCH_FAILED        (one error per failed record)
      +-- Locked                  503 DATABASE_LOCKED     (retry_after seconds)
 """
 
@@ -30,7 +31,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
+    "ALL_ERRORS",
     "BadRequest",
+    "BatchFailed",
     "CardfileError",
     "Conflict",
     "Duplicate",
@@ -199,3 +202,19 @@ class Locked(CardfileError):
 ALL_ERRORS: tuple[type[CardfileError], ...] = tuple(
     c for c in list(globals().values()) if isinstance(c, type) and issubclass(c, CardfileError)
 )
+
+
+class BatchFailed(CardfileError):
+    """An all-or-none batch with at least one bad record: nothing was committed."""
+
+    code = "BATCH_FAILED"
+    status = 422
+    title = "Batch failed; nothing was changed"
+
+    def __init__(self, failures: list[tuple[int, object, CardfileError]], detail: str = "") -> None:
+        n = len(failures)
+        super().__init__(detail or f"{n} record{'s' if n != 1 else ''} failed; nothing was changed")
+        self.failures = failures
+
+
+ALL_ERRORS = (*ALL_ERRORS, BatchFailed)

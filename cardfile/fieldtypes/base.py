@@ -19,7 +19,14 @@ from cardfile.engine.commands import FieldOp
 from cardfile.errors import FieldError
 from cardfile.schema.model import FieldDef
 
-__all__ = ["FieldType", "InvalidValue", "MultiValueFieldType", "Reference", "SingleValueFieldType"]
+__all__ = [
+    "FieldType",
+    "InvalidValue",
+    "InvalidValues",
+    "MultiValueFieldType",
+    "Reference",
+    "SingleValueFieldType",
+]
 
 # A link to another record: (record type, id). User fields use the type "users".
 Reference = tuple[str, Any]
@@ -36,6 +43,50 @@ class InvalidValue(Exception):
 
     def to_field_error(self, field: str) -> FieldError:
         return FieldError(field + self.path, self.code, self.message)
+
+    def to_field_errors(self, field: str) -> list[FieldError]:
+        """Every error this exception carries (one here; several for ``InvalidValues``)."""
+        return [self.to_field_error(field)]
+
+    def leaves(self) -> list[InvalidValue]:
+        """The single errors this exception stands for."""
+        return [self]
+
+    def under(self, prefix: str) -> InvalidValue:
+        """The same error one level down: ``prefix`` ("[2]", ".qty") goes before the path."""
+        return InvalidValue(self.code, self.message, prefix + self.path)
+
+
+class InvalidValues(InvalidValue):
+    """Several bad inputs at once, so the engine can report each one.
+
+    ``code``/``message``/``path`` describe the first error (for callers that only know
+    ``InvalidValue``); ``errors`` holds all of them, flattened.
+    """
+
+    def __init__(self, errors: Iterable[InvalidValue]) -> None:
+        flat = [leaf for e in errors for leaf in e.leaves()]
+        if not flat:
+            raise ValueError("InvalidValues needs at least one error")
+        first = flat[0]
+        more = len(flat) - 1
+        suffix = f" (and {more} more error{'s' if more != 1 else ''})" if more else ""
+        super().__init__(first.code, first.message + suffix, first.path)
+        self.errors = flat
+
+    @staticmethod
+    def of(errors: list[InvalidValue]) -> InvalidValue:
+        """One error as itself, several as ``InvalidValues``; raise the result."""
+        return errors[0] if len(errors) == 1 else InvalidValues(errors)
+
+    def to_field_errors(self, field: str) -> list[FieldError]:
+        return [e.to_field_error(field) for e in self.errors]
+
+    def leaves(self) -> list[InvalidValue]:
+        return list(self.errors)
+
+    def under(self, prefix: str) -> InvalidValue:
+        return InvalidValues([e.under(prefix) for e in self.errors])
 
 
 class FieldType:
@@ -102,7 +153,7 @@ class MultiValueFieldType(FieldType):
     """A set of distinct items in insertion order: add / remove / replace (= set)."""
 
     multi = True
-    sql_kind = "list"
+    sql_kind: ClassVar[str | None] = "list"
 
     def parse_item(self, raw: Any, field: FieldDef) -> Any:
         raise NotImplementedError
@@ -121,18 +172,14 @@ class MultiValueFieldType(FieldType):
             try:
                 parsed = self.parse_item(item, field)
             except InvalidValue as exc:
-                errors.append(InvalidValue(exc.code, exc.message, f"[{i}]{exc.path}"))
+                errors.append(exc.under(f"[{i}]"))
                 continue
             k = self.item_key(parsed)
             if k not in seen:
                 seen.add(k)
                 out.append(parsed)
         if errors:
-            first = errors[0]
-            if len(errors) > 1:
-                more = "; ".join(f"{e.path}: {e.message}" for e in errors[1:])
-                raise InvalidValue(first.code, f"{first.message} (also {more})", first.path)
-            raise first
+            raise InvalidValues.of(errors)
         return out
 
     def empty(self, field: FieldDef) -> Any:

@@ -1,0 +1,129 @@
+"""Request plumbing of the native API: auth, JSON bodies, conditional headers, responses."""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cardfile.auth.apikeys import authenticate_key
+from cardfile.auth.principal import Principal
+from cardfile.errors import (
+    BadRequest,
+    MalformedBody,
+    PayloadTooLarge,
+    PreconditionRequired,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+from cardfile.services import Services
+
+__all__ = [
+    "Conditions",
+    "json_response",
+    "principal_of",
+    "read_json",
+    "record_headers",
+    "services_of",
+]
+
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def services_of(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+async def principal_of(request: Request) -> Principal:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <API key>'")
+    svc = services_of(request)
+    return await run_in_threadpool(authenticate_key, svc.db, token.strip())
+
+
+async def read_json(request: Request) -> Any:
+    """The body as JSON: checked media type, bounded size, clear errors."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype and ctype not in JSON_TYPES:
+        raise UnsupportedMediaType(f"send {' or '.join(JSON_TYPES)}, not {ctype!r}")
+    limit = services_of(request).settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes", limit=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise MalformedBody("the request needs a JSON body")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def record_headers(record: dict[str, Any]) -> dict[str, str]:
+    return {
+        "ETag": etag(int(record["version"])),
+        "Last-Modified": email.utils.format_datetime(datetime.fromisoformat(record["modified_at"]), usegmt=True),
+    }
+
+
+class Conditions:
+    """If-Match and If-Unmodified-Since, parsed strictly."""
+
+    def __init__(self, request: Request, *, required: bool) -> None:
+        self.expected_version: int | None = None
+        self.unmodified_since: datetime | None = None
+        self.precision: Literal["second", "microsecond"] = "second"
+        if_match = request.headers.get("if-match")
+        ius = request.headers.get("if-unmodified-since")
+        if required and if_match is None and ius is None:
+            raise PreconditionRequired("send If-Match (the record's ETag) or If-Unmodified-Since")
+        if if_match is not None and if_match.strip() != "*":
+            tags = [t.strip() for t in if_match.split(",") if t.strip()]
+            if len(tags) != 1:
+                raise BadRequest("If-Match takes one ETag (or *)", field="If-Match")
+            tag = tags[0].removeprefix("W/").strip('"')
+            if not tag.isdigit():
+                raise BadRequest(f"If-Match {tags[0]!r} is not an ETag of this server", field="If-Match")
+            self.expected_version = int(tag)
+        if ius is not None:
+            self.unmodified_since, self.precision = _parse_time(ius)
+
+
+def _parse_time(value: str) -> tuple[datetime, Literal["second", "microsecond"]]:
+    """An HTTP-date (whole seconds) or, as an extension, ISO 8601 with fractions."""
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+        if dt is not None and dt.tzinfo is not None:
+            return dt, "second"
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"If-Unmodified-Since {value!r} is not an HTTP-date", field="If-Unmodified-Since") from None
+    if dt.tzinfo is None:
+        raise BadRequest("If-Unmodified-Since needs a time zone", field="If-Unmodified-Since")
+    return dt, ("microsecond" if dt.microsecond else "second")

@@ -1,0 +1,61 @@
+"""API keys: ``cf_<prefix>_<secret>``, 256 bits of randomness, stored as a SHA-256 digest.
+
+A fast digest is right here (unlike passwords): the key is random, not guessable, so a
+slow KDF would only slow every request. Lookup is by digest; the raw key is never stored
+or logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select, update
+
+from cardfile.auth.principal import Principal
+from cardfile.errors import Unauthenticated
+from cardfile.store import tables
+from cardfile.store.clock import now_us
+from cardfile.store.database import Database
+
+__all__ = ["authenticate_key", "create_key", "revoke_key"]
+
+_PREFIX = "cf_"
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(db: Database, name: str) -> str:
+    """Create a key and return it; it is shown once and never again."""
+    if not name.strip():
+        raise ValueError("an API key needs a name")
+    prefix = secrets.token_hex(4)
+    key = f"{_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with db.write() as conn:
+        conn.execute(
+            tables.api_keys.insert().values(name=name.strip(), prefix=prefix, key_hash=_digest(key), created_at=now_us())
+        )
+    return key
+
+
+def revoke_key(db: Database, prefix: str) -> bool:
+    with db.write() as conn:
+        res = conn.execute(
+            update(tables.api_keys)
+            .where(tables.api_keys.c.prefix == prefix, tables.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now_us())
+        )
+        return res.rowcount > 0
+
+
+def authenticate_key(db: Database, key: str) -> Principal:
+    if not key.startswith(_PREFIX):
+        raise Unauthenticated("invalid API key")
+    t = tables.api_keys
+    with db.read() as conn:
+        row = conn.execute(select(t.c.id, t.c.name, t.c.revoked_at).where(t.c.key_hash == _digest(key))).first()
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("invalid or revoked API key")
+    return Principal(kind="apikey", id=int(row.id), name=row.name)

@@ -1,0 +1,135 @@
+"""The live schema: packs installed into the database, plus custom fields added at runtime.
+
+Every process keeps an immutable ``Schema`` snapshot and compares its version with the
+database's on each request (one indexed read), so a field added through any process is
+usable on the next request everywhere, and survives restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
+from cardfile.fieldtypes import registry
+from cardfile.fieldtypes.registry import UnknownFieldType
+from cardfile.schema.model import SYSTEM_FIELDS, FieldDef, RecordType, Schema, SchemaError
+from cardfile.schema.packs import Pack
+from cardfile.store import schema_store
+from cardfile.store.database import Database
+
+__all__ = ["Catalog", "check_field"]
+
+# Record types that links may point at besides the schema's own.
+BUILTIN_TARGETS = frozenset({"users"})
+
+
+def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> None:
+    """Raise SchemaError unless the definition is usable."""
+    if fd.name in SYSTEM_FIELDS:
+        raise SchemaError(f"{fd.name!r} is a system field")
+    try:
+        registry.get(fd.type)
+    except UnknownFieldType:
+        raise SchemaError(f"field {fd.name!r}: unknown type {fd.type!r}; known: {', '.join(registry)}") from None
+    if fd.type in ("lookup", "multi_lookup"):
+        if not fd.target or (fd.target not in types and fd.target not in BUILTIN_TARGETS):
+            raise SchemaError(f"field {fd.name!r}: 'target' must name a record type")
+    if fd.type in ("single_select", "radio", "multi_select", "checkbox", "keyed_text") and not fd.options:
+        raise SchemaError(f"field {fd.name!r}: a {fd.type} field needs options")
+    if fd.type == "sub_records":
+        if nested:
+            raise SchemaError(f"field {fd.name!r}: sub-records cannot nest")
+        if not fd.fields:
+            raise SchemaError(f"field {fd.name!r}: sub_records needs 'fields' (its columns)")
+        for col in fd.fields:
+            if col.name == "id":
+                raise SchemaError(f"field {fd.name!r}: 'id' is the row id, not a column")
+            check_field(col, types, nested=True)
+    if fd.unique and registry.get(fd.type).multi:
+        raise SchemaError(f"field {fd.name!r}: only single-value fields can be unique")
+
+
+def type_to_definition(rt: RecordType) -> dict[str, Any]:
+    return {"label": rt.label, "fields": [f.to_json() for f in rt.fields.values()]}
+
+
+def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> RecordType:
+    fields = {}
+    for fj in d.get("fields", ()):
+        fd = FieldDef.from_json(fj)
+        fields[fd.name] = fd
+    return RecordType(name=name, label=str(d.get("label") or ""), fields=fields, pack=pack)
+
+
+class Catalog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._schema = Schema(version=-1)
+        self._lock = threading.Lock()
+
+    def current(self, conn: Connection) -> Schema:
+        """The schema as of this transaction; reloads only when its version moved."""
+        version = schema_store.read_schema_version(conn)
+        snap = self._schema
+        if snap.version == version:
+            return snap
+        types = {n: type_from_definition(n, d, p) for n, d, p in schema_store.load_type_rows(conn)}
+        snap = Schema(types=types, version=version)
+        with self._lock:
+            if self._schema.version < snap.version:
+                self._schema = snap
+        return snap
+
+    def record_type(self, conn: Connection, name: str) -> RecordType:
+        rt = self.current(conn).get(name)
+        if rt is None:
+            raise UnknownRecordType(f"no record type {name!r}")
+        return rt
+
+    def install(self, packs: Iterable[Pack]) -> None:
+        """Install or refresh pack types; custom fields added at runtime are kept."""
+        packs = list(packs)
+        with self.db.write() as conn:
+            existing = self.current(conn)
+            names = set(existing.types) | {t.name for p in packs for t in p.types}
+            for pack in packs:
+                for rt in pack.types:
+                    for fd in rt:
+                        check_field(fd, names)
+                    old = existing.get(rt.name)
+                    custom = [f for f in old if f.custom and f.name not in rt.fields] if old else []
+                    merged = RecordType(
+                        name=rt.name,
+                        label=rt.label,
+                        fields={**rt.fields, **{f.name: f for f in custom}},
+                        pack=pack.name,
+                    )
+                    if old is None or type_to_definition(old) != type_to_definition(merged):
+                        schema_store.save_type(conn, rt.name, type_to_definition(merged), pack.name)
+            schema_store.bump_schema_version(conn)
+            self.current(conn)
+
+    def add_field(self, type_name: str, data: Mapping[str, Any]) -> FieldDef:
+        """Add a custom field to a type; usable on the next request, in every process."""
+        with self.db.write() as conn:
+            rt = self.record_type(conn, type_name)
+            try:
+                fd = FieldDef.from_json({**data, "custom": True}, custom=True)
+                check_field(fd, self.current(conn).types)
+            except SchemaError as exc:
+                raise ValidationFailed([FieldError(str(data.get("name", "")), "INVALID_FIELD", str(exc))]) from exc
+            if fd.name in rt.fields:
+                raise Conflict(f"{type_name} already has a field {fd.name!r}")
+            if fd.required:
+                # existing records have no value, so a new field cannot start out required
+                raise ValidationFailed(
+                    [FieldError(fd.name, "INVALID_FIELD", "a field added at runtime cannot be required")]
+                )
+            new = rt.with_field(fd)
+            schema_store.save_type(conn, type_name, type_to_definition(new), rt.pack)
+            schema_store.bump_schema_version(conn)
+        return fd

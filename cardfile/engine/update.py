@@ -1,0 +1,434 @@
+"""The one update engine: every create, update, delete and revert of every channel.
+
+Steps, in one transaction per record: load and lock the record, check preconditions,
+apply each op through its field type, validate the result (all errors at once), check
+links and unique values, then write the record, a history row and an outbox event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection
+
+from cardfile.engine.catalog import Catalog
+from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.preconditions import check_preconditions
+from cardfile.engine.records import record_json
+from cardfile.engine.results import Change, WriteResult
+from cardfile.errors import (
+    BatchFailed,
+    CardfileError,
+    Duplicate,
+    FieldError,
+    LimitExceeded,
+    NotFound,
+    ValidationFailed,
+)
+from cardfile.fieldtypes import registry
+from cardfile.fieldtypes.base import InvalidValue
+from cardfile.schema.model import SYSTEM_FIELDS, RecordType
+from cardfile.store import records as store
+from cardfile.store.clock import now_us, to_iso
+from cardfile.store.database import Database
+
+__all__ = ["Engine"]
+
+T = TypeVar("T")
+
+
+class _DryRun(Exception):
+    """Raised inside a savepoint to roll a validate-only write back."""
+
+
+@dataclass
+class _Applied:
+    data: dict[str, Any]
+    touched: list[str]
+
+
+class Engine:
+    def __init__(self, db: Database, catalog: Catalog, *, batch_limit: int = 100) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.batch_limit = batch_limit
+
+    # -- transactions ---------------------------------------------------------
+    @contextmanager
+    def _tx(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.db.write() as c:
+                yield c
+
+    def _dry_or_commit(self, conn: Connection, validate_only: bool, fn: Callable[[], T]) -> T:
+        """Run ``fn``; for a dry run, inside a savepoint rolled back afterwards."""
+        if not validate_only:
+            return fn()
+        box: list[T] = []
+        try:
+            with conn.begin_nested():
+                box.append(fn())
+                raise _DryRun
+        except _DryRun:
+            pass
+        return box[0]
+
+    # -- reads ------------------------------------------------------------------
+    def get(self, type_name: str, record_id: int) -> dict[str, Any]:
+        with self.db.read() as conn:
+            rt = self.catalog.record_type(conn, type_name)
+            row = store.get_record(conn, type_name, record_id)
+            if row is None:
+                raise NotFound(f"no {type_name} record with id {record_id}")
+            return record_json(rt, row)
+
+    # -- create -------------------------------------------------------------------
+    def create(self, cmd: CreateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
+        with self._tx(conn) as c:
+            rt = self.catalog.record_type(c, cmd.type)
+            return self._dry_or_commit(c, cmd.validate_only, lambda: self._create(c, rt, cmd, ctx))
+
+    def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
+        applied = self._apply(rt, {}, cmd.ops, creating=True)
+        self._check_links(conn, rt, applied)
+        at = now_us()
+        record_id = store.insert_record(conn, rt.name, applied.data, ctx.actor, at)
+        self._claim_uniques(conn, rt, record_id, {}, applied)
+        changes = self._diff(rt, {}, applied.data, [f.name for f in rt if f.name in applied.data])
+        self._record_change(conn, rt, record_id, 1, "create", ctx, at, changes)
+        row = store.get_record(conn, rt.name, record_id)
+        return WriteResult(
+            type=rt.name,
+            id=record_id,
+            version=1,
+            record=record_json(rt, row),
+            changes=changes,
+            actor=ctx.actor,
+            at=to_iso(at),
+            created=True,
+            committed=not cmd.validate_only,
+        )
+
+    # -- update -------------------------------------------------------------------
+    def update(self, cmd: UpdateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
+        with self._tx(conn) as c:
+            rt = self.catalog.record_type(c, cmd.type)
+            return self._dry_or_commit(c, cmd.validate_only, lambda: self._update(c, rt, cmd, ctx))
+
+    def _update(self, conn: Connection, rt: RecordType, cmd: UpdateCommand, ctx: Context) -> WriteResult:
+        row = store.get_record(conn, rt.name, cmd.id, lock=True)
+        if row is None:
+            raise NotFound(f"no {rt.name} record with id {cmd.id}")
+        check_preconditions(
+            conn,
+            row,
+            expected_version=cmd.expected_version,
+            unmodified_since=cmd.unmodified_since,
+            precision=cmd.unmodified_since_precision,
+        )
+        old = dict(row.data)
+        applied = self._apply(rt, old, cmd.ops, creating=False)
+        changes = self._diff(rt, old, applied.data, applied.touched)
+        if not changes:  # nothing changed: no new version, no history, no event
+            return WriteResult(
+                type=rt.name,
+                id=cmd.id,
+                version=row.version,
+                record=record_json(rt, row),
+                actor=row.modified_by,
+                at=to_iso(row.modified_at),
+                committed=False,
+            )
+        self._check_links(conn, rt, applied)
+        self._claim_uniques(conn, rt, cmd.id, old, applied)
+        at = now_us()
+        version = row.version + 1
+        store.update_record(conn, cmd.id, row.version, applied.data, ctx.actor, at)
+        self._record_change(conn, rt, cmd.id, version, "update", ctx, at, changes)
+        record = record_json(rt, row, applied.data)
+        record.update(version=version, modified_at=to_iso(at), modified_by=ctx.actor)
+        return WriteResult(
+            type=rt.name,
+            id=cmd.id,
+            version=version,
+            record=record,
+            changes=changes,
+            actor=ctx.actor,
+            at=to_iso(at),
+            committed=not cmd.validate_only,
+        )
+
+    # -- delete -------------------------------------------------------------------
+    def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
+        with self._tx(conn) as c:
+            rt = self.catalog.record_type(c, cmd.type)
+            row = store.get_record(c, rt.name, cmd.id, lock=True)
+            if row is None:
+                raise NotFound(f"no {rt.name} record with id {cmd.id}")
+            check_preconditions(
+                c,
+                row,
+                expected_version=cmd.expected_version,
+                unmodified_since=cmd.unmodified_since,
+                precision=cmd.unmodified_since_precision,
+            )
+            old = dict(row.data)
+            changes = self._diff(rt, old, {}, [f.name for f in rt if f.name in old])
+            at = now_us()
+            store.delete_record(c, cmd.id)
+            self._record_change(c, rt, cmd.id, row.version + 1, "delete", ctx, at, changes)
+            return WriteResult(
+                type=rt.name,
+                id=cmd.id,
+                version=row.version + 1,
+                record=record_json(rt, row),
+                changes=changes,
+                actor=ctx.actor,
+                at=to_iso(at),
+                deleted=True,
+            )
+
+    # -- batches ------------------------------------------------------------------
+    def check_batch_size(self, n: int) -> None:
+        if n > self.batch_limit:
+            raise LimitExceeded(f"at most {self.batch_limit} records per request; got {n}", limit=self.batch_limit)
+        if n == 0:
+            raise LimitExceeded("the batch holds no records")
+
+    def run_batch(
+        self,
+        items: Sequence[T],
+        fn: Callable[[Connection, T], WriteResult],
+        *,
+        all_or_none: bool,
+        key: Callable[[T], object] = lambda _: None,
+        conn: Connection | None = None,
+    ) -> list[WriteResult | CardfileError]:
+        """Run ``fn`` for each item, each in its own savepoint.
+
+        All-or-none: the first pass collects every failure, then raises BatchFailed so
+        nothing commits. Per-record: good items commit, failures are returned in place.
+        """
+        self.check_batch_size(len(items))
+        with self._tx(conn) as c:
+            results: list[WriteResult | CardfileError] = []
+            for item in items:
+                try:
+                    with c.begin_nested():
+                        results.append(fn(c, item))
+                except CardfileError as exc:
+                    results.append(exc)
+            failures = [(i, key(items[i]), r) for i, r in enumerate(results) if isinstance(r, CardfileError)]
+            if all_or_none and failures:
+                raise BatchFailed(failures)
+            return results
+
+    def update_many(
+        self, cmds: Sequence[UpdateCommand], ctx: Context, *, all_or_none: bool, conn: Connection | None = None
+    ) -> list[WriteResult | CardfileError]:
+        self.check_batch_size(len(cmds))
+        with self._tx(conn) as c:
+            store.lock_records(c, cmds[0].type, [cmd.id for cmd in cmds])
+            return self.run_batch(
+                cmds, lambda c2, cmd: self.update(cmd, ctx, c2), all_or_none=all_or_none, key=lambda cmd: cmd.id, conn=c
+            )
+
+    def upsert_many(
+        self,
+        type_name: str,
+        match_on: str,
+        items: Sequence[tuple[Any, tuple[FieldOp, ...]]],
+        ctx: Context,
+        *,
+        all_or_none: bool,
+        conn: Connection | None = None,
+    ) -> list[WriteResult | CardfileError]:
+        """Create or update each item, found by its value of the unique field ``match_on``."""
+        with self._tx(conn) as c:
+            rt = self.catalog.record_type(c, type_name)
+            fd = rt.get(match_on)
+            if fd is None or not fd.unique:
+                raise ValidationFailed(
+                    [FieldError("match_on", "NOT_UNIQUE_FIELD", f"{match_on!r} is not a unique field of {type_name}")]
+                )
+            ft = registry.get(fd.type)
+
+            def one(c2: Connection, item: tuple[Any, tuple[FieldOp, ...]]) -> WriteResult:
+                value, ops = item
+                try:
+                    key = ft.unique_key(ft.parse(value, fd), fd)
+                except InvalidValue as exc:
+                    raise ValidationFailed(exc.to_field_errors(match_on)) from None
+                if key is None:
+                    raise ValidationFailed([FieldError(match_on, "REQUIRED", f"{match_on!r} is needed to match on")])
+                holder = store.unique_owner(c2, type_name, match_on, _bounded(key))
+                if holder is None:
+                    return self.create(CreateCommand(type_name, ops), ctx, c2)
+                return self.update(UpdateCommand(type_name, holder, ops), ctx, c2)
+
+            return self.run_batch(items, one, all_or_none=all_or_none, key=lambda it: it[0], conn=c)
+
+    # -- the steps ---------------------------------------------------------------
+    def _apply(self, rt: RecordType, current: dict[str, Any], ops: Sequence[FieldOp], *, creating: bool) -> _Applied:
+        errors: list[FieldError] = []
+        data = dict(current)
+        touched: list[str] = []
+        for op in ops:
+            fd = rt.get(op.field)
+            if fd is None:
+                if op.field in SYSTEM_FIELDS:
+                    errors.append(FieldError(op.field, "READ_ONLY_FIELD", f"{op.field!r} is a read-only system field"))
+                else:
+                    errors.append(FieldError(op.path, "UNKNOWN_FIELD", f"{rt.name} has no field {op.field!r}"))
+                continue
+            if fd.read_only:
+                errors.append(FieldError(op.path, "READ_ONLY_FIELD", f"{op.field!r} is read-only"))
+                continue
+            ft = registry.get(fd.type)
+            try:
+                cur = data.get(fd.name)
+                data[fd.name] = ft.apply(ft.from_storage(cur, fd) if cur is not None else ft.empty(fd), op, fd)
+            except InvalidValue as exc:
+                errors.extend(exc.to_field_errors(fd.name))
+                continue
+            if fd.name not in touched:
+                touched.append(fd.name)
+        bad = {e.field.split(".")[0].split("[")[0] for e in errors}
+        for name in touched:
+            if name in bad:
+                continue
+            fd = rt.fields[name]
+            ft = registry.get(fd.type)
+            value = data[name]
+            if ft.is_empty(value):
+                data.pop(name)  # an empty value is stored as absent
+                if fd.required:
+                    errors.append(FieldError(name, "REQUIRED", f"{name!r} is required and cannot be cleared"))
+                continue
+            errors.extend(ft.validate(value, fd))
+            data[name] = ft.to_storage(value, fd)
+        if creating:
+            for fd in rt:
+                if fd.required and fd.name not in data and fd.name not in bad:
+                    errors.append(FieldError(fd.name, "REQUIRED", f"{fd.name!r} is required"))
+        if errors:
+            raise ValidationFailed(errors)
+        return _Applied(data=data, touched=touched)
+
+    def _check_links(self, conn: Connection, rt: RecordType, applied: _Applied) -> None:
+        wanted: dict[str, set[Any]] = {}
+        where: list[tuple[str, str, Any]] = []
+        for name in applied.touched:
+            if name not in applied.data:
+                continue
+            fd = rt.fields[name]
+            for target, rid in registry.get(fd.type).references(applied.data[name], fd):
+                wanted.setdefault(target, set()).add(rid)
+                where.append((name, target, rid))
+        if not where:
+            return
+        found = {
+            t: (store.existing_user_ids(conn, ids) if t == "users" else store.existing_ids(conn, t, ids))
+            for t, ids in wanted.items()
+        }
+        errors = [
+            FieldError(
+                name,
+                "USER_NOT_FOUND" if t == "users" else "RECORD_NOT_FOUND",
+                f"no active user with id {rid}" if t == "users" else f"no {t} record with id {rid}",
+            )
+            for name, t, rid in where
+            if rid not in found[t]
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _claim_uniques(
+        self, conn: Connection, rt: RecordType, record_id: int, old: dict[str, Any], applied: _Applied
+    ) -> None:
+        errors: list[FieldError] = []
+        for name in applied.touched:
+            fd = rt.fields[name]
+            if not fd.unique:
+                continue
+            ft = registry.get(fd.type)
+            before = ft.unique_key(old[name], fd) if name in old else None
+            after = ft.unique_key(applied.data[name], fd) if name in applied.data else None
+            if before == after:
+                continue
+            if before is not None:
+                store.release_unique(conn, rt.name, name, _bounded(before), record_id)
+            if after is not None and not store.claim_unique(conn, rt.name, name, _bounded(after), record_id):
+                holder = store.unique_owner(conn, rt.name, name, _bounded(after))
+                errors.append(
+                    FieldError(name, "DUPLICATE_VALUE", f"{name!r} must be unique; record {holder} has this value")
+                )
+        if errors:
+            raise Duplicate(f"{len(errors)} unique value(s) already taken", errors=errors)
+
+    def _diff(self, rt: RecordType, old: dict[str, Any], new: dict[str, Any], names: Sequence[str]) -> list[Change]:
+        out = []
+        for name in names:
+            fd = rt.fields[name]
+            ft = registry.get(fd.type)
+            o = ft.to_json(ft.from_storage(old[name], fd) if name in old else None, fd)
+            n = ft.to_json(ft.from_storage(new[name], fd) if name in new else None, fd)
+            if o != n:
+                out.append(Change(name, o, n))
+        return out
+
+    def _record_change(
+        self,
+        conn: Connection,
+        rt: RecordType,
+        record_id: int,
+        version: int,
+        op: str,
+        ctx: Context,
+        at: int,
+        changes: list[Change],
+    ) -> None:
+        """History row and outbox event, in the caller's transaction: never one without the other."""
+        store.insert_history(
+            conn,
+            type_name=rt.name,
+            record_id=record_id,
+            version=version,
+            op=op,
+            actor=ctx.actor,
+            channel=ctx.channel,
+            at=at,
+            changes={c.field: [c.old, c.new] for c in changes},
+            reason=ctx.reason,
+        )
+        event = {"create": "record.created", "update": "record.updated", "delete": "record.deleted"}[op]
+        store.insert_outbox(
+            conn,
+            event_type=event,
+            type_name=rt.name,
+            record_id=record_id,
+            version=version,
+            at=at,
+            payload={
+                "type": event,
+                "record_type": rt.name,
+                "record_id": record_id,
+                "version": version,
+                "actor": ctx.actor,
+                "channel": ctx.channel,
+                "at": to_iso(at),
+                "skip_automation": ctx.skip_automation,
+                "changes": [c.to_json() for c in changes],
+            },
+        )
+
+
+def _bounded(key: str) -> str:
+    """Unique values longer than the index column are compared by digest."""
+    return key if len(key) <= 400 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,49 @@
+"""Packs: YAML files shipped in ``cardfile/schema/packs/`` that define record types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from cardfile.schema.model import FieldDef, RecordType, SchemaError, is_valid_name
+
+__all__ = ["Pack", "available_packs", "load_pack"]
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    description: str
+    types: tuple[RecordType, ...]
+
+
+def available_packs() -> list[str]:
+    root = resources.files("cardfile.schema") / "packs"
+    return sorted(p.name.removesuffix(".yaml") for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_pack(name: str) -> Pack:
+    if not is_valid_name(name) or name not in available_packs():
+        raise SchemaError(f"unknown pack {name!r}; available: {', '.join(available_packs())}")
+    text = (resources.files("cardfile.schema") / "packs" / f"{name}.yaml").read_text("utf-8")
+    return parse_pack(name, yaml.safe_load(text))
+
+
+def parse_pack(name: str, data: Any) -> Pack:
+    if not isinstance(data, dict) or not isinstance(data.get("types"), dict):
+        raise SchemaError(f"pack {name!r}: expected a mapping with 'types'")
+    types = []
+    for tname, tdef in data["types"].items():
+        if not is_valid_name(str(tname)):
+            raise SchemaError(f"pack {name!r}: type name {tname!r} must be lower_snake")
+        fields: dict[str, FieldDef] = {}
+        for fdata in (tdef or {}).get("fields") or ():
+            fd = FieldDef.from_json(fdata)
+            if fd.name in fields:
+                raise SchemaError(f"pack {name!r}: {tname}.{fd.name} is defined twice")
+            fields[fd.name] = fd
+        types.append(RecordType(name=tname, label=str(tdef.get("label") or ""), fields=fields, pack=name))
+    return Pack(name=name, description=str(data.get("description") or ""), types=tuple(types))

@@ -1,0 +1,37 @@
+"""The assembled core: database, catalog and engine, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cardfile.engine.catalog import Catalog
+from cardfile.engine.update import Engine
+from cardfile.schema.packs import load_pack
+from cardfile.settings import Settings
+from cardfile.store.database import Database
+
+__all__ = ["Services", "open_services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    catalog: Catalog
+    engine: Engine
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_services(settings: Settings, *, migrate: bool = True) -> Services:
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_url, sync=settings.sqlite_sync, busy_timeout_ms=settings.busy_timeout_ms)
+    if migrate:
+        db.migrate()
+    catalog = Catalog(db)
+    if settings.packs:
+        catalog.install(load_pack(p) for p in settings.packs)
+    engine = Engine(db, catalog, batch_limit=settings.batch_limit)
+    return Services(settings=settings, db=db, catalog=catalog, engine=engine)

@@ -1,0 +1,111 @@
+"""Connections and transactions for SQLite (embedded default) and PostgreSQL.
+
+``Database.write()`` is the only way to change data. On SQLite it takes the write lock
+up front (``BEGIN IMMEDIATE``), so two writers never deadlock upgrading read locks; a
+process-local mutex queues this process's writers without the busy-wait back-off, and
+the busy timeout only covers other processes. A lock held past it becomes ``Locked``
+(503 + Retry-After), never a 500. On PostgreSQL rows are locked with ``FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from cardfile.errors import Locked
+from cardfile.store import tables
+
+__all__ = ["Database", "sqlite_url"]
+
+# SQLite's synchronous levels an operator may choose; FULL survives power loss.
+SYNC_MODES = ("full", "normal", "extra")
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+pysqlite:///{data_dir / 'cardfile.db'}"
+
+
+class Database:
+    def __init__(self, url: str, *, sync: str = "full", busy_timeout_ms: int = 5000) -> None:
+        if sync not in SYNC_MODES:
+            raise ValueError(f"sync must be one of {', '.join(SYNC_MODES)}")
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.busy_timeout_ms = busy_timeout_ms
+        self._write_mutex: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        )
+        if self.is_sqlite:
+            self.engine: Engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+                pool_size=8,
+                max_overflow=56,
+            )
+            self._setup_sqlite(sync)
+        else:
+            url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+            self.engine = create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+
+    def _setup_sqlite(self, sync: str) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy (not the driver) issue BEGIN, so savepoints and BEGIN IMMEDIATE work.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={sync.upper()}")
+            cur.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(self.engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("cardfile_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: commits on success, rolls back on any exception."""
+        with self._write_mutex:
+            try:
+                with self.engine.connect() as raw:
+                    conn = raw.execution_options(cardfile_write=True)
+                    with conn.begin():
+                        yield conn
+            except OperationalError as exc:
+                raise self._translate(exc) from exc
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A consistent snapshot for reads."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: DBAPIError) -> Exception:
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text or "deadlock" in text:
+            return Locked("the database stayed locked; retry shortly", retry_after=1)
+        return exc
+
+    def migrate(self) -> None:
+        """Bring the system tables to the newest Alembic revision."""
+        from cardfile.store.migrate import upgrade
+
+        upgrade(self)
+
+    def get_meta(self, conn: Connection, key: str) -> str | None:
+        return conn.execute(select(tables.meta.c.value).where(tables.meta.c.key == key)).scalar()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,182 @@
+"""SQL for records, their history, outbox events and unique values.
+
+Every function takes the caller's connection: the engine decides the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from cardfile.store import tables
+
+__all__ = [
+    "claim_unique",
+    "delete_record",
+    "existing_ids",
+    "existing_user_ids",
+    "get_record",
+    "history_rows",
+    "insert_history",
+    "insert_outbox",
+    "insert_record",
+    "release_unique",
+    "unique_owner",
+    "update_record",
+    "versions_in_window",
+]
+
+R = tables.records
+
+
+def get_record(conn: Connection, type_name: str, record_id: int, *, lock: bool = False) -> Row[Any] | None:
+    q = select(R).where(R.c.id == record_id, R.c.type == type_name)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()  # SQLite already holds the write lock (BEGIN IMMEDIATE)
+    return conn.execute(q).first()
+
+
+def lock_records(conn: Connection, type_name: str, ids: Sequence[int]) -> None:
+    """Lock rows in id order up front, so two batches never deadlock each other."""
+    if conn.dialect.name == "postgresql" and ids:
+        q = select(R.c.id).where(R.c.type == type_name, R.c.id.in_(sorted(set(ids)))).order_by(R.c.id)
+        conn.execute(q.with_for_update()).all()
+
+
+def insert_record(conn: Connection, type_name: str, data: dict[str, Any], actor: str, at: int) -> int:
+    res = conn.execute(
+        insert(R)
+        .values(type=type_name, version=1, data=data, created_at=at, created_by=actor, modified_at=at, modified_by=actor)
+        .returning(R.c.id)
+    )
+    return int(res.scalar_one())
+
+
+def update_record(
+    conn: Connection, record_id: int, version: int, data: dict[str, Any], actor: str, at: int
+) -> None:
+    res = conn.execute(
+        update(R)
+        .where(R.c.id == record_id, R.c.version == version)
+        .values(version=version + 1, data=data, modified_at=at, modified_by=actor)
+    )
+    if res.rowcount != 1:  # the row lock makes this unreachable; guard the invariant anyway
+        raise RuntimeError(f"record {record_id} changed under a held lock")
+
+
+def delete_record(conn: Connection, record_id: int) -> None:
+    conn.execute(delete(R).where(R.c.id == record_id))
+    conn.execute(delete(tables.unique_values).where(tables.unique_values.c.record_id == record_id))
+
+
+def insert_history(
+    conn: Connection,
+    *,
+    type_name: str,
+    record_id: int,
+    version: int,
+    op: str,
+    actor: str,
+    channel: str,
+    at: int,
+    changes: dict[str, list[Any]],
+    reason: str | None,
+) -> None:
+    conn.execute(
+        insert(tables.history).values(
+            record_type=type_name,
+            record_id=record_id,
+            version=version,
+            op=op,
+            actor=actor,
+            channel=channel,
+            at=at,
+            changes=changes,
+            reason=reason,
+        )
+    )
+
+
+def insert_outbox(
+    conn: Connection, *, event_type: str, type_name: str, record_id: int, version: int, payload: dict[str, Any], at: int
+) -> None:
+    conn.execute(
+        insert(tables.outbox).values(
+            event_type=event_type,
+            record_type=type_name,
+            record_id=record_id,
+            version=version,
+            payload=payload,
+            created_at=at,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+        )
+    )
+
+
+def history_rows(
+    conn: Connection, type_name: str, record_id: int, *, limit: int = 100, before: int | None = None
+) -> list[Row[Any]]:
+    h = tables.history
+    q = select(h).where(h.c.record_type == type_name, h.c.record_id == record_id)
+    if before is not None:
+        q = q.where(h.c.version < before)
+    return list(conn.execute(q.order_by(h.c.version.desc(), h.c.id.desc()).limit(limit)).all())
+
+
+def versions_in_window(conn: Connection, type_name: str, record_id: int, start: int, end: int) -> int:
+    """How many versions of a record were written in [start, end) (microseconds)."""
+    h = tables.history
+    q = select(func.count()).where(
+        h.c.record_type == type_name, h.c.record_id == record_id, h.c.at >= start, h.c.at < end, h.c.op != "delete"
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def unique_owner(conn: Connection, type_name: str, field: str, value: str) -> int | None:
+    u = tables.unique_values
+    q = select(u.c.record_id).where(u.c.record_type == type_name, u.c.field == field, u.c.value == value)
+    rid = conn.execute(q).scalar()
+    return int(rid) if rid is not None else None
+
+
+def claim_unique(conn: Connection, type_name: str, field: str, value: str, record_id: int) -> bool:
+    """Insert the value's row; False when another record holds it (the primary key decides)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(tables.unique_values).values(record_type=type_name, field=field, value=value, record_id=record_id)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def release_unique(conn: Connection, type_name: str, field: str, value: str, record_id: int) -> None:
+    u = tables.unique_values
+    conn.execute(
+        delete(u).where(
+            and_(u.c.record_type == type_name, u.c.field == field, u.c.value == value, u.c.record_id == record_id)
+        )
+    )
+
+
+def existing_ids(conn: Connection, type_name: str, ids: Iterable[int]) -> set[int]:
+    wanted = sorted({i for i in ids if isinstance(i, int)})
+    if not wanted:
+        return set()
+    q = select(R.c.id).where(R.c.type == type_name, R.c.id.in_(wanted))
+    return {int(r) for r in conn.execute(q).scalars()}
+
+
+def existing_user_ids(conn: Connection, ids: Iterable[int]) -> set[int]:
+    wanted = sorted({i for i in ids if isinstance(i, int)})
+    if not wanted:
+        return set()
+    q = select(tables.users.c.id).where(tables.users.c.id.in_(wanted), tables.users.c.active.is_(True))
+    return {int(r) for r in conn.execute(q).scalars()}

@@ -1,0 +1,153 @@
+"""The system tables, described once for SQLAlchemy Core and Alembic.
+
+Layout (see docs/adr/0002-record-storage.md): every record of every type is one row of
+``records`` with its fields in one JSON document, so a custom field added at runtime
+needs no DDL. What the database must enforce lives in side tables: ``unique_values``
+holds one row per value of a unique field (its primary key is the constraint).
+Timestamps are integers, microseconds since the Unix epoch, identical on both engines.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+__all__ = [
+    "api_keys",
+    "history",
+    "idempotency_keys",
+    "meta",
+    "metadata",
+    "outbox",
+    "record_types",
+    "records",
+    "unique_values",
+    "users",
+]
+
+metadata = MetaData()
+
+# JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+Doc = JSON().with_variant(JSONB(), "postgresql")
+# INTEGER PRIMARY KEY is SQLite's rowid alias; BIGINT identity on PostgreSQL.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("type", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", Doc, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("modified_at", BigInteger, nullable=False),
+    Column("modified_by", String(200), nullable=False),
+    Index("ix_records_type_id", "type", "id"),
+    sqlite_autoincrement=True,  # never reuse the id of a deleted record
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_type", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("op", String(16), nullable=False),  # create | update | delete
+    Column("actor", String(200), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("changes", Doc, nullable=False),  # {field: [old, new]}
+    Column("reason", Text),
+    Index("ix_history_record", "record_type", "record_id", "version"),
+    sqlite_autoincrement=True,
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_type", String(64), nullable=False),  # record.created | record.updated | record.deleted
+    Column("record_type", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("payload", Doc, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", BigInteger),
+    Column("delivered_at", BigInteger),
+    Index("ix_outbox_pending", "status", "next_attempt_at"),
+)
+
+unique_values = Table(
+    "unique_values",
+    metadata,
+    Column("record_type", String(64), primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("value", String(512), primary_key=True),
+    Column("record_id", BigInteger, nullable=False),
+    Index("ix_unique_values_record", "record_id"),
+)
+
+record_types = Table(
+    "record_types",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("definition", Doc, nullable=False),
+    Column("pack", String(64)),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, server_default=""),
+    Column("email", String(320)),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 of a 256-bit random key
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("principal", String(200), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("headers", Doc, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
