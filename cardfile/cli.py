@@ -10,7 +10,9 @@ import typer
 
 from cardfile.schema.packs import available_packs, load_pack
 
-app = typer.Typer(help="cardfile: a self-hostable records server.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="cardfile: a self-hostable records server.", no_args_is_help=True, add_completion=False
+)
 apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 pack_app = typer.Typer(help="Record-type packs shipped with cardfile.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
@@ -18,7 +20,10 @@ app.add_typer(pack_app, name="pack")
 
 DataOpt = Annotated[Path, typer.Option("--data", help="Directory for the SQLite file and other state.")]
 DbOpt = Annotated[
-    str | None, typer.Option("--database", help="Database URL, e.g. postgresql://user@host/db (default: SQLite in --data).")
+    str | None,
+    typer.Option(
+        "--database", help="Database URL, e.g. postgresql://user@host/db (default: SQLite in --data)."
+    ),
 ]
 PackOpt = Annotated[list[str] | None, typer.Option("--pack", help="Pack to install (repeatable).")]
 DEFAULT_DATA = Path("cardfile-data")
@@ -52,7 +57,9 @@ def init(
     database: DbOpt = None,
     pack: PackOpt = None,
     demo: Annotated[bool, typer.Option(help="Load demo data into an empty database (demo pack).")] = False,
-    seed_contacts: Annotated[int, typer.Option(help="Add N synthetic contacts (demo pack), for benchmarks.")] = 0,
+    seed_contacts: Annotated[
+        int, typer.Option(help="Add N synthetic contacts (demo pack), for benchmarks.")
+    ] = 0,
 ) -> None:
     """Create or migrate the database and install packs."""
     from cardfile.demo import has_records, seed_demo, synthetic_contacts
@@ -66,7 +73,10 @@ def init(
             seed_demo(svc)
         if seed_contacts:
             n = import_records(
-                svc.engine, "contacts", synthetic_contacts(seed_contacts), Context("seed", "cli", "synthetic contacts")
+                svc.engine,
+                "contacts",
+                synthetic_contacts(seed_contacts),
+                Context("seed", "cli", "synthetic contacts"),
             )
             typer.echo(f"seeded {n} contacts", err=True)
     finally:
@@ -99,7 +109,9 @@ def serve(
             seed_demo(svc)
         typer.echo(f"cardfile is running at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         typer.echo(f"demo API key: {_demo_key(svc, data)}")
-        typer.echo(f"try: curl -H 'Authorization: Bearer <key>' http://{host}:{port}/api/records/contacts?_limit=2")
+        typer.echo(
+            f"try: curl -H 'Authorization: Bearer <key>' http://{host}:{port}/api/records/contacts?_limit=2"
+        )
     else:
         typer.echo(f"cardfile is running at http://{host}:{port}")
     uvicorn.run(create_app(svc), host=host, port=port, log_level=log_level, access_log=False)
@@ -131,5 +143,3 @@ def pack_list() -> None:
 
 def main() -> None:
     app()
-
-

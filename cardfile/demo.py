@@ -57,7 +57,9 @@ def seed_demo(svc: Services, *, contacts: int = 50) -> None:
     ctx = Context(actor="demo", channel="cli", reason="demo data")
     with svc.db.write() as conn:
         for username, name in (("alice", "Alice Admin"), ("bob", "Bob Seller")):
-            exists = conn.execute(select(tables.users.c.id).where(tables.users.c.username == username)).first()
+            exists = conn.execute(
+                select(tables.users.c.id).where(tables.users.c.username == username)
+            ).first()
             if exists is None:
                 conn.execute(
                     tables.users.insert().values(
@@ -78,7 +80,9 @@ def seed_demo(svc: Services, *, contacts: int = 50) -> None:
     import_records(svc.engine, "companies", companies, ctx)
     import_records(svc.engine, "contacts", synthetic_contacts(contacts), ctx)
     with svc.db.write() as conn:
-        users = [int(r) for r in conn.execute(select(tables.users.c.id).order_by(tables.users.c.id)).scalars()]
+        users = [
+            int(r) for r in conn.execute(select(tables.users.c.id).order_by(tables.users.c.id)).scalars()
+        ]
         company_ids = [int(r) for r in conn.execute(
             select(tables.records.c.id).where(tables.records.c.type == "companies").order_by(tables.records.c.id)
         ).scalars()]  # fmt: skip
@@ -86,7 +90,9 @@ def seed_demo(svc: Services, *, contacts: int = 50) -> None:
             select(tables.records.c.id).where(tables.records.c.type == "contacts").order_by(tables.records.c.id).limit(10)
         ).scalars()]  # fmt: skip
         rt = svc.catalog.record_type(conn, "deals")
-        multi = frozenset(f.name for f in rt if f.type in ("multi_lookup", "multi_user", "checkbox", "files", "sub_records"))
+        multi = frozenset(
+            f.name for f in rt if f.type in ("multi_lookup", "multi_user", "checkbox", "files", "sub_records")
+        )
         for i, stage in enumerate(["qualification", "proposal", "negotiation", "won", "lost"]):
             body = {
                 "name": f"{_COMPANIES[i]} renewal",
@@ -110,4 +116,6 @@ def seed_demo(svc: Services, *, contacts: int = 50) -> None:
                 "description": "Annual renewal.",
             }
             body = {k: v for k, v in body.items() if v is not None}
-            svc.engine.create(CreateCommand("deals", tuple(ops_from_json(body, multi_fields=multi))), ctx, conn)
+            svc.engine.create(
+                CreateCommand("deals", tuple(ops_from_json(body, multi_fields=multi))), ctx, conn
+            )

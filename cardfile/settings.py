@@ -23,7 +23,9 @@ class Settings:
     sqlite_sync: str = field(default_factory=lambda: os.environ.get("CARDFILE_SQLITE_SYNC", "full"))
     busy_timeout_ms: int = 5000
     batch_limit: int = field(default_factory=lambda: int(os.environ.get("CARDFILE_BATCH_LIMIT", "100")))
-    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("CARDFILE_MAX_BODY_BYTES", str(2 << 20))))
+    max_body_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("CARDFILE_MAX_BODY_BYTES", str(2 << 20)))
+    )
     # When on, PATCH and DELETE without If-Match or If-Unmodified-Since get 428.
     require_preconditions: bool = field(
         default_factory=lambda: _env_bool("CARDFILE_REQUIRE_PRECONDITIONS", False)

@@ -35,7 +35,9 @@ def create_key(db: Database, name: str) -> str:
     key = f"{_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with db.write() as conn:
         conn.execute(
-            tables.api_keys.insert().values(name=name.strip(), prefix=prefix, key_hash=_digest(key), created_at=now_us())
+            tables.api_keys.insert().values(
+                name=name.strip(), prefix=prefix, key_hash=_digest(key), created_at=now_us()
+            )
         )
     return key
 
@@ -55,7 +57,9 @@ def authenticate_key(db: Database, key: str) -> Principal:
         raise Unauthenticated("invalid API key")
     t = tables.api_keys
     with db.read() as conn:
-        row = conn.execute(select(t.c.id, t.c.name, t.c.revoked_at).where(t.c.key_hash == _digest(key))).first()
+        row = conn.execute(
+            select(t.c.id, t.c.name, t.c.revoked_at).where(t.c.key_hash == _digest(key))
+        ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthenticated("invalid or revoked API key")
     return Principal(kind="apikey", id=int(row.id), name=row.name)

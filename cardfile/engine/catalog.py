@@ -34,7 +34,9 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
     try:
         registry.get(fd.type)
     except UnknownFieldType:
-        raise SchemaError(f"field {fd.name!r}: unknown type {fd.type!r}; known: {', '.join(registry)}") from None
+        raise SchemaError(
+            f"field {fd.name!r}: unknown type {fd.type!r}; known: {', '.join(registry)}"
+        ) from None
     if fd.type in ("lookup", "multi_lookup"):
         if not fd.target or (fd.target not in types and fd.target not in BUILTIN_TARGETS):
             raise SchemaError(f"field {fd.name!r}: 'target' must name a record type")
@@ -121,7 +123,9 @@ class Catalog:
                 fd = FieldDef.from_json({**data, "custom": True}, custom=True)
                 check_field(fd, self.current(conn).types)
             except SchemaError as exc:
-                raise ValidationFailed([FieldError(str(data.get("name", "")), "INVALID_FIELD", str(exc))]) from exc
+                raise ValidationFailed(
+                    [FieldError(str(data.get("name", "")), "INVALID_FIELD", str(exc))]
+                ) from exc
             if fd.name in rt.fields:
                 raise Conflict(f"{type_name} already has a field {fd.name!r}")
             if fd.required:

@@ -114,7 +114,7 @@ def ops_from_json(body: Mapping[str, Any], *, multi_fields: frozenset[str]) -> l
             # replace first, then update, add, remove: the order a reader expects
             for kind in ("replace", "update", "add", "remove"):
                 if kind in raw:
-                    ops.append(FieldOp(name, kind, raw[kind]))  # type: ignore[arg-type]
+                    ops.append(FieldOp(name, kind, raw[kind]))
         elif name in multi_fields and isinstance(raw, list):
             ops.append(FieldOp(name, "replace", raw))
         else:

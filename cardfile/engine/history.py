@@ -46,7 +46,13 @@ def list_history(
 
 
 def revert(
-    engine: Engine, type_name: str, record_id: int, version: int, ctx: Context, *, expected_version: int | None = None
+    engine: Engine,
+    type_name: str,
+    record_id: int,
+    version: int,
+    ctx: Context,
+    *,
+    expected_version: int | None = None,
 ) -> WriteResult:
     with engine.db.write() as conn:
         rt = engine.catalog.record_type(conn, type_name)
@@ -76,5 +82,7 @@ def revert(
             else:
                 ops.append(FieldOp(fd.name, "set", want))
         cmd = UpdateCommand(type=type_name, id=record_id, ops=tuple(ops), expected_version=expected_version)
-        reverted = Context(ctx.actor, ctx.channel, ctx.reason or f"revert to version {version}", ctx.skip_automation)
+        reverted = Context(
+            ctx.actor, ctx.channel, ctx.reason or f"revert to version {version}", ctx.skip_automation
+        )
         return engine.update(cmd, reverted, conn)

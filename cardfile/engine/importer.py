@@ -41,9 +41,13 @@ def import_records(
                  "modified_at": at, "modified_by": ctx.actor}
                 for d in batch
             ]  # fmt: skip
-            ids = conn.execute(
-                insert(tables.records).returning(tables.records.c.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    insert(tables.records).returning(tables.records.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
             uniques = []
             for rid, data in zip(ids, batch, strict=True):
                 for fd in rt:

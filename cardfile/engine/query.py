@@ -66,7 +66,9 @@ def parse_filters(rt: RecordType, params: Iterable[tuple[str, str]]) -> list[sql
             continue
         if op not in _OPS_BY_KIND.get(kind, set()):
             allowed = ", ".join(sorted(_OPS_BY_KIND.get(kind, set()))) or "none"
-            errors.append(FieldError(key, "INVALID_FILTER", f"{op!r} does not apply to {name!r} (allowed: {allowed})"))
+            errors.append(
+                FieldError(key, "INVALID_FILTER", f"{op!r} does not apply to {name!r} (allowed: {allowed})")
+            )
             continue
         try:
             if op == "isnull":

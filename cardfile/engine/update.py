@@ -197,7 +197,9 @@ class Engine:
     # -- batches ------------------------------------------------------------------
     def check_batch_size(self, n: int) -> None:
         if n > self.batch_limit:
-            raise LimitExceeded(f"at most {self.batch_limit} records per request; got {n}", limit=self.batch_limit)
+            raise LimitExceeded(
+                f"at most {self.batch_limit} records per request; got {n}", limit=self.batch_limit
+            )
         if n == 0:
             raise LimitExceeded("the batch holds no records")
 
@@ -230,13 +232,22 @@ class Engine:
             return results
 
     def update_many(
-        self, cmds: Sequence[UpdateCommand], ctx: Context, *, all_or_none: bool, conn: Connection | None = None
+        self,
+        cmds: Sequence[UpdateCommand],
+        ctx: Context,
+        *,
+        all_or_none: bool,
+        conn: Connection | None = None,
     ) -> list[WriteResult | CardfileError]:
         self.check_batch_size(len(cmds))
         with self._tx(conn) as c:
             store.lock_records(c, cmds[0].type, [cmd.id for cmd in cmds])
             return self.run_batch(
-                cmds, lambda c2, cmd: self.update(cmd, ctx, c2), all_or_none=all_or_none, key=lambda cmd: cmd.id, conn=c
+                cmds,
+                lambda c2, cmd: self.update(cmd, ctx, c2),
+                all_or_none=all_or_none,
+                key=lambda cmd: cmd.id,
+                conn=c,
             )
 
     def upsert_many(
@@ -255,7 +266,13 @@ class Engine:
             fd = rt.get(match_on)
             if fd is None or not fd.unique:
                 raise ValidationFailed(
-                    [FieldError("match_on", "NOT_UNIQUE_FIELD", f"{match_on!r} is not a unique field of {type_name}")]
+                    [
+                        FieldError(
+                            "match_on",
+                            "NOT_UNIQUE_FIELD",
+                            f"{match_on!r} is not a unique field of {type_name}",
+                        )
+                    ]
                 )
             ft = registry.get(fd.type)
 
@@ -266,7 +283,9 @@ class Engine:
                 except InvalidValue as exc:
                     raise ValidationFailed(exc.to_field_errors(match_on)) from None
                 if key is None:
-                    raise ValidationFailed([FieldError(match_on, "REQUIRED", f"{match_on!r} is needed to match on")])
+                    raise ValidationFailed(
+                        [FieldError(match_on, "REQUIRED", f"{match_on!r} is needed to match on")]
+                    )
                 holder = store.unique_owner(c2, type_name, match_on, _bounded(key))
                 if holder is None:
                     return self.create(CreateCommand(type_name, ops), ctx, c2)
@@ -275,7 +294,9 @@ class Engine:
             return self.run_batch(items, one, all_or_none=all_or_none, key=lambda it: it[0], conn=c)
 
     # -- the steps ---------------------------------------------------------------
-    def _apply(self, rt: RecordType, current: dict[str, Any], ops: Sequence[FieldOp], *, creating: bool) -> _Applied:
+    def _apply(
+        self, rt: RecordType, current: dict[str, Any], ops: Sequence[FieldOp], *, creating: bool
+    ) -> _Applied:
         errors: list[FieldError] = []
         data = dict(current)
         touched: list[str] = []
@@ -283,9 +304,13 @@ class Engine:
             fd = rt.get(op.field)
             if fd is None:
                 if op.field in SYSTEM_FIELDS:
-                    errors.append(FieldError(op.field, "READ_ONLY_FIELD", f"{op.field!r} is a read-only system field"))
+                    errors.append(
+                        FieldError(op.field, "READ_ONLY_FIELD", f"{op.field!r} is a read-only system field")
+                    )
                 else:
-                    errors.append(FieldError(op.path, "UNKNOWN_FIELD", f"{rt.name} has no field {op.field!r}"))
+                    errors.append(
+                        FieldError(op.path, "UNKNOWN_FIELD", f"{rt.name} has no field {op.field!r}")
+                    )
                 continue
             if fd.read_only:
                 errors.append(FieldError(op.path, "READ_ONLY_FIELD", f"{op.field!r} is read-only"))
@@ -293,7 +318,9 @@ class Engine:
             ft = registry.get(fd.type)
             try:
                 cur = data.get(fd.name)
-                data[fd.name] = ft.apply(ft.from_storage(cur, fd) if cur is not None else ft.empty(fd), op, fd)
+                data[fd.name] = ft.apply(
+                    ft.from_storage(cur, fd) if cur is not None else ft.empty(fd), op, fd
+                )
             except InvalidValue as exc:
                 errors.extend(exc.to_field_errors(fd.name))
                 continue
@@ -367,12 +394,16 @@ class Engine:
             if after is not None and not store.claim_unique(conn, rt.name, name, _bounded(after), record_id):
                 holder = store.unique_owner(conn, rt.name, name, _bounded(after))
                 errors.append(
-                    FieldError(name, "DUPLICATE_VALUE", f"{name!r} must be unique; record {holder} has this value")
+                    FieldError(
+                        name, "DUPLICATE_VALUE", f"{name!r} must be unique; record {holder} has this value"
+                    )
                 )
         if errors:
             raise Duplicate(f"{len(errors)} unique value(s) already taken", errors=errors)
 
-    def _diff(self, rt: RecordType, old: dict[str, Any], new: dict[str, Any], names: Sequence[str]) -> list[Change]:
+    def _diff(
+        self, rt: RecordType, old: dict[str, Any], new: dict[str, Any], names: Sequence[str]
+    ) -> list[Change]:
         out = []
         for name in names:
             fd = rt.fields[name]

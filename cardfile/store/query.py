@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from typing import cast as tcast
 
 from sqlalchemy import ColumnElement, and_, cast, exists, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
@@ -40,10 +41,10 @@ class Sort:
 def _expr(field: str, kind: str) -> ColumnElement[Any]:
     item = R.c.data[field]
     if kind == "number":
-        return item.as_float()
+        return tcast("ColumnElement[Any]", item.as_float())
     if kind == "bool":
-        return item.as_boolean()
-    return item.as_string()
+        return tcast("ColumnElement[Any]", item.as_boolean())
+    return tcast("ColumnElement[Any]", item.as_string())
 
 
 def _list_contains(conn: Connection, field: str, value: Any) -> ColumnElement[bool]:
@@ -62,26 +63,29 @@ def _condition(conn: Connection, f: Filter) -> ColumnElement[bool]:
             return or_(*[_list_contains(conn, f.field, v) for v in f.value])
         cond = _list_contains(conn, f.field, f.value)
         return not_(cond) if f.op == "ne" else cond
-    e = _expr(f.field, f.kind)
-    match f.op:
+    return tcast("ColumnElement[bool]", _compare(_expr(f.field, f.kind), f.op, f.value))
+
+
+def _compare(e: ColumnElement[Any], op: str, value: Any) -> Any:
+    match op:
         case "eq":
-            return e == f.value
+            return e == value
         case "ne":
-            return or_(e != f.value, e.is_(None))
+            return or_(e != value, e.is_(None))
         case "lt":
-            return e < f.value
+            return e < value
         case "lte":
-            return e <= f.value
+            return e <= value
         case "gt":
-            return e > f.value
+            return e > value
         case "gte":
-            return e >= f.value
+            return e >= value
         case "in":
-            return e.in_(list(f.value))
+            return e.in_(list(value))
         case "contains":
-            pattern = "%" + str(f.value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = "%" + str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             return e.ilike(pattern, escape="\\")
-    raise ValueError(f"unknown filter op {f.op}")
+    raise ValueError(f"unknown filter op {op}")
 
 
 def _nonempty(conn: Connection, field: str) -> ColumnElement[bool]:
@@ -136,5 +140,3 @@ def _after(e: ColumnElement[Any], desc: bool, after: tuple[Any, int]) -> ColumnE
 def count_records(conn: Connection, type_name: str, filters: list[Filter]) -> int:
     q = select(func.count()).select_from(R).where(_where(conn, type_name, filters))
     return int(conn.execute(q).scalar_one())
-
-

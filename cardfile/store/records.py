@@ -50,7 +50,15 @@ def lock_records(conn: Connection, type_name: str, ids: Sequence[int]) -> None:
 def insert_record(conn: Connection, type_name: str, data: dict[str, Any], actor: str, at: int) -> int:
     res = conn.execute(
         insert(R)
-        .values(type=type_name, version=1, data=data, created_at=at, created_by=actor, modified_at=at, modified_by=actor)
+        .values(
+            type=type_name,
+            version=1,
+            data=data,
+            created_at=at,
+            created_by=actor,
+            modified_at=at,
+            modified_by=actor,
+        )
         .returning(R.c.id)
     )
     return int(res.scalar_one())
@@ -102,7 +110,14 @@ def insert_history(
 
 
 def insert_outbox(
-    conn: Connection, *, event_type: str, type_name: str, record_id: int, version: int, payload: dict[str, Any], at: int
+    conn: Connection,
+    *,
+    event_type: str,
+    type_name: str,
+    record_id: int,
+    version: int,
+    payload: dict[str, Any],
+    at: int,
 ) -> None:
     conn.execute(
         insert(tables.outbox).values(
@@ -133,7 +148,11 @@ def versions_in_window(conn: Connection, type_name: str, record_id: int, start: 
     """How many versions of a record were written in [start, end) (microseconds)."""
     h = tables.history
     q = select(func.count()).where(
-        h.c.record_type == type_name, h.c.record_id == record_id, h.c.at >= start, h.c.at < end, h.c.op != "delete"
+        h.c.record_type == type_name,
+        h.c.record_id == record_id,
+        h.c.at >= start,
+        h.c.at < end,
+        h.c.op != "delete",
     )
     return int(conn.execute(q).scalar_one())
 
@@ -150,7 +169,9 @@ def claim_unique(conn: Connection, type_name: str, field: str, value: str, recor
     try:
         with conn.begin_nested():
             conn.execute(
-                insert(tables.unique_values).values(record_type=type_name, field=field, value=value, record_id=record_id)
+                insert(tables.unique_values).values(
+                    record_type=type_name, field=field, value=value, record_id=record_id
+                )
             )
     except IntegrityError:
         return False
@@ -161,7 +182,12 @@ def release_unique(conn: Connection, type_name: str, field: str, value: str, rec
     u = tables.unique_values
     conn.execute(
         delete(u).where(
-            and_(u.c.record_type == type_name, u.c.field == field, u.c.value == value, u.c.record_id == record_id)
+            and_(
+                u.c.record_type == type_name,
+                u.c.field == field,
+                u.c.value == value,
+                u.c.record_id == record_id,
+            )
         )
     )
 

@@ -85,7 +85,9 @@ def etag(version: int) -> str:
 def record_headers(record: dict[str, Any]) -> dict[str, str]:
     return {
         "ETag": etag(int(record["version"])),
-        "Last-Modified": email.utils.format_datetime(datetime.fromisoformat(record["modified_at"]), usegmt=True),
+        "Last-Modified": email.utils.format_datetime(
+            datetime.fromisoformat(record["modified_at"]), usegmt=True
+        ),
     }
 
 
@@ -123,7 +125,9 @@ def _parse_time(value: str) -> tuple[datetime, Literal["second", "microsecond"]]
     try:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"If-Unmodified-Since {value!r} is not an HTTP-date", field="If-Unmodified-Since") from None
+        raise BadRequest(
+            f"If-Unmodified-Since {value!r} is not an HTTP-date", field="If-Unmodified-Since"
+        ) from None
     if dt.tzinfo is None:
         raise BadRequest("If-Unmodified-Since needs a time zone", field="If-Unmodified-Since")
     return dt, ("microsecond" if dt.microsecond else "second")

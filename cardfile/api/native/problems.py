@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import orjson
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -39,7 +39,11 @@ def problem_json(exc: CardfileError) -> dict[str, Any]:
         body["errors"] = [e.to_json() for e in exc.errors]
     if isinstance(exc, BatchFailed):
         body["failures"] = [
-            {"index": i, "id": key, **{k: v for k, v in problem_json(err).items() if k not in ("type", "title")}}
+            {
+                "index": i,
+                "id": key,
+                **{k: v for k, v in problem_json(err).items() if k not in ("type", "title")},
+            }
             for i, key, err in exc.failures
         ]
     for k, v in exc.extra.items():
@@ -54,11 +58,16 @@ def problem_response(exc: CardfileError) -> Response:
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="cardfile"'
     return Response(
-        orjson.dumps(problem_json(exc)), status_code=exc.status, media_type="application/problem+json", headers=headers
+        orjson.dumps(problem_json(exc)),
+        status_code=exc.status,
+        media_type="application/problem+json",
+        headers=headers,
     )
 
 
-def _plain(status: int, code: str, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> Response:
+def _plain(
+    status: int, code: str, title: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> Response:
     body: dict[str, Any] = {
         "type": "urn:cardfile:problem:" + code.lower().replace("_", "-"),
         "title": title,
@@ -71,7 +80,7 @@ def _plain(status: int, code: str, title: str, detail: str, errors: list[dict[st
     return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json")
 
 
-def install_problem_handlers(app: Any) -> None:
+def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(CardfileError)
     async def _cardfile(_request: Request, exc: CardfileError) -> Response:
         return problem_response(exc)
@@ -93,4 +102,6 @@ def install_problem_handlers(app: Any) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:
         log.exception("unexpected error", exc_info=exc)
-        return _plain(500, "INTERNAL_ERROR", "Internal error", "an unexpected error occurred; it has been logged")
+        return _plain(
+            500, "INTERNAL_ERROR", "Internal error", "an unexpected error occurred; it has been logged"
+        )

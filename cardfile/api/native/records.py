@@ -22,7 +22,14 @@ from cardfile.api.native.problems import problem_json
 from cardfile.api.native.writes import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine import history as history_ops
-from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand, ops_from_json
+from cardfile.engine.commands import (
+    Context,
+    CreateCommand,
+    DeleteCommand,
+    FieldOp,
+    UpdateCommand,
+    ops_from_json,
+)
 from cardfile.engine.query import list_records
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, CardfileError, FieldError, ValidationFailed
@@ -37,7 +44,9 @@ CHANNEL = "api"
 
 # Reserved keys of bulk and upsert items; field names never start with "_".
 _IF_VERSION = "_if_version"
-_BODY_DOC = {"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}}
+_BODY_DOC = {
+    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+}
 
 
 def _ctx(principal: Principal, request: Request) -> Context:
@@ -52,9 +61,7 @@ def _object(body: Any, what: str = "the body") -> Mapping[str, Any]:
 
 
 def _ops(rt: RecordType, body: Mapping[str, Any]) -> tuple[FieldOp, ...]:
-    multi = frozenset(
-        f.name for f in rt if registry.get(f.type).multi or f.type == "sub_records"
-    )
+    multi = frozenset(f.name for f in rt if registry.get(f.type).multi or f.type == "sub_records")
     return tuple(ops_from_json(body, multi_fields=multi))
 
 
@@ -142,19 +149,27 @@ async def update_many(type_name: str, request: Request, principal: Caller) -> Re
         cmds = []
         errors: list[FieldError] = []
         for i, item in enumerate(items):
-            if not isinstance(item, Mapping) or not isinstance(item.get("id"), int) or isinstance(item["id"], bool):
+            if (
+                not isinstance(item, Mapping)
+                or not isinstance(item.get("id"), int)
+                or isinstance(item["id"], bool)
+            ):
                 errors.append(FieldError(f"records[{i}].id", "REQUIRED", "each record needs an integer 'id'"))
                 continue
             fields = {k: v for k, v in item.items() if k not in ("id", _IF_VERSION)}
             expected = item.get(_IF_VERSION)
             if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-                errors.append(FieldError(f"records[{i}].{_IF_VERSION}", "NOT_AN_INTEGER", "a version is an integer"))
+                errors.append(
+                    FieldError(f"records[{i}].{_IF_VERSION}", "NOT_AN_INTEGER", "a version is an integer")
+                )
                 continue
             cmds.append(UpdateCommand(type_name, item["id"], _ops(rt, fields), expected_version=expected))
         if errors:
             raise ValidationFailed(errors)
         results = svc.engine.update_many(cmds, ctx, all_or_none=all_or_none, conn=conn)
-        return json_response({"results": [_item_json(i, c.id, r) for i, (c, r) in enumerate(zip(cmds, results, strict=True))]})
+        return json_response(
+            {"results": [_item_json(i, c.id, r) for i, (c, r) in enumerate(zip(cmds, results, strict=True))]}
+        )
 
     return await run_write(request, svc, principal, body, write)
 
@@ -183,11 +198,18 @@ async def upsert(type_name: str, request: Request, principal: Caller) -> Respons
         for i, item in enumerate(items):
             item = _object(item, f"records[{i}]")
             if item.get(match_on) is None:
-                raise ValidationFailed([FieldError(f"records[{i}].{match_on}", "REQUIRED", f"each record needs {match_on!r}")])
+                raise ValidationFailed(
+                    [FieldError(f"records[{i}].{match_on}", "REQUIRED", f"each record needs {match_on!r}")]
+                )
             prepared.append((item[match_on], _ops(rt, item)))
-        results = svc.engine.upsert_many(type_name, match_on, prepared, ctx, all_or_none=all_or_none, conn=conn)
+        results = svc.engine.upsert_many(
+            type_name, match_on, prepared, ctx, all_or_none=all_or_none, conn=conn
+        )
         out = [
-            {**_item_json(i, v, r), **({"action": "created" if r.created else "updated"} if isinstance(r, WriteResult) else {})}
+            {
+                **_item_json(i, v, r),
+                **({"action": "created" if r.created else "updated"} if isinstance(r, WriteResult) else {}),
+            }
             for i, ((v, _ops_), r) in enumerate(zip(prepared, results, strict=True))
         ]
         return json_response({"results": out})
@@ -285,6 +307,12 @@ async def revert(type_name: str, record_id: int, request: Request, principal: Ca
         raise BadRequest("'version' must be the integer version to revert to", field="version")
     ctx = _ctx(principal, request)
     result = await run_in_threadpool(
-        history_ops.revert, svc.engine, type_name, record_id, version, ctx, expected_version=cond.expected_version
+        history_ops.revert,
+        svc.engine,
+        type_name,
+        record_id,
+        version,
+        ctx,
+        expected_version=cond.expected_version,
     )
     return _write_json(result)

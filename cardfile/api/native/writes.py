@@ -27,14 +27,18 @@ __all__ = ["run_write"]
 WriteFn = Callable[[Connection], Response]
 
 
-async def run_write(request: Request, svc: Services, principal: Principal, body: object, fn: WriteFn) -> Response:
+async def run_write(
+    request: Request, svc: Services, principal: Principal, body: object, fn: WriteFn
+) -> Response:
     key = request.headers.get("idempotency-key")
     if key is None:
         return await run_in_threadpool(_plain, svc, fn)
     if not 1 <= len(key) <= 255:
         raise BadRequest("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
     fingerprint = hashlib.sha256(
-        orjson.dumps([request.method, request.url.path, str(request.url.query), body], option=orjson.OPT_SORT_KEYS)
+        orjson.dumps(
+            [request.method, request.url.path, str(request.url.query), body], option=orjson.OPT_SORT_KEYS
+        )
     ).hexdigest()
     return await run_in_threadpool(_idempotent, svc, principal, key, fingerprint, fn)
 
@@ -57,7 +61,11 @@ def _idempotent(svc: Services, principal: Principal, key: str, fingerprint: str,
             headers["Idempotent-Replayed"] = "true"
             return Response(first.body, status_code=first.status_code, headers=headers, media_type=None)
         resp = fn(conn)
-        kept = {k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "etag", "last-modified", "location")}
+        kept = {
+            k: v
+            for k, v in resp.headers.items()
+            if k.lower() in ("content-type", "etag", "last-modified", "location")
+        }
         idempotency.save(
             conn,
             principal=principal.key,
