@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from cardfile.auth.principal import Principal
 from cardfile.errors import Unauthenticated
@@ -21,6 +21,8 @@ from cardfile.store.database import Database
 __all__ = ["authenticate_key", "create_key", "revoke_key"]
 
 _PREFIX = "cf_"
+_T = tables.api_keys
+_LOOKUP = select(_T.c.id, _T.c.name, _T.c.revoked_at).where(_T.c.key_hash == bindparam("key_hash"))
 
 
 def _digest(key: str) -> str:

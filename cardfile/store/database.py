@@ -11,21 +11,30 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cardfile.errors import Locked
 from cardfile.store import tables
+from cardfile.store.writer import GroupCommitWriter
+
+T = TypeVar("T")
 
 __all__ = ["Database", "sqlite_url"]
 
 # SQLite's synchronous levels an operator may choose; FULL survives power loss.
 SYNC_MODES = ("full", "normal", "extra")
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -48,11 +57,22 @@ class Database:
                 connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
                 pool_size=8,
                 max_overflow=56,
+                json_serializer=_json_dumps,
+                json_deserializer=orjson.loads,
             )
             self._setup_sqlite(sync)
+            self._writer: GroupCommitWriter | None = GroupCommitWriter(self)
         else:
+            self._writer = None
             url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-            self.engine = create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+            self.engine = create_engine(
+                url,
+                pool_size=10,
+                max_overflow=30,
+                pool_pre_ping=True,
+                json_serializer=_json_dumps,
+                json_deserializer=orjson.loads,
+            )
 
     def _setup_sqlite(self, sync: str) -> None:
         @event.listens_for(self.engine, "connect")
@@ -68,8 +88,15 @@ class Database:
 
         @event.listens_for(self.engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            immediate = conn.get_execution_options().get("cardfile_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            opts = conn.get_execution_options()
+            if opts.get("cardfile_autocommit"):
+                return  # one-statement read: no transaction needed
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if opts.get("cardfile_write") else "BEGIN")
+
+    def submit_write(self, fn: Callable[[Connection], T]) -> Future[T] | None:
+        """SQLite: run ``fn(conn)`` on the group-commit writer; None on PostgreSQL,
+        where concurrent transactions are fine and the caller runs ``write()`` itself."""
+        return self._writer.submit(fn) if self._writer is not None else None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -82,6 +109,15 @@ class Database:
                         yield conn
             except OperationalError as exc:
                 raise self._translate(exc) from exc
+
+    @contextlib.contextmanager
+    def read_one(self) -> Iterator[Connection]:
+        """For a single-statement read: no explicit transaction on SQLite."""
+        try:
+            with self.engine.connect() as raw:
+                yield raw.execution_options(cardfile_autocommit=True)
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -108,4 +144,6 @@ class Database:
         return conn.execute(select(tables.meta.c.value).where(tables.meta.c.key == key)).scalar()
 
     def dispose(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -33,11 +33,25 @@ __all__ = [
 R = tables.records
 
 
+# The hot path's statements are built once: constructing a Core statement per call
+# (and its cache key) cost more than executing it.
+_GET = select(R).where(R.c.id == bindparam("id"), R.c.type == bindparam("type"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_INSERT = insert(R).returning(R.c.id)
+_UPDATE = (
+    update(R)
+    .where(R.c.id == bindparam("b_id"), R.c.version == bindparam("b_version"))
+    .values(version=bindparam("new_version"), data=bindparam("data"), modified_at=bindparam("modified_at"),
+            modified_by=bindparam("modified_by"))
+)  # fmt: skip
+_INSERT_HISTORY = insert(tables.history)
+_INSERT_OUTBOX = insert(tables.outbox)
+
+
 def get_record(conn: Connection, type_name: str, record_id: int, *, lock: bool = False) -> Row[Any] | None:
-    q = select(R).where(R.c.id == record_id, R.c.type == type_name)
-    if lock and conn.dialect.name == "postgresql":
-        q = q.with_for_update()  # SQLite already holds the write lock (BEGIN IMMEDIATE)
-    return conn.execute(q).first()
+    # SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the row
+    q = _GET_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _GET
+    return conn.execute(q, {"id": record_id, "type": type_name}).first()
 
 
 def lock_records(conn: Connection, type_name: str, ids: Sequence[int]) -> None:
@@ -48,30 +62,17 @@ def lock_records(conn: Connection, type_name: str, ids: Sequence[int]) -> None:
 
 
 def insert_record(conn: Connection, type_name: str, data: dict[str, Any], actor: str, at: int) -> int:
-    res = conn.execute(
-        insert(R)
-        .values(
-            type=type_name,
-            version=1,
-            data=data,
-            created_at=at,
-            created_by=actor,
-            modified_at=at,
-            modified_by=actor,
-        )
-        .returning(R.c.id)
-    )
-    return int(res.scalar_one())
+    params = {"type": type_name, "version": 1, "data": data, "created_at": at, "created_by": actor,
+              "modified_at": at, "modified_by": actor}  # fmt: skip
+    return int(conn.execute(_INSERT, params).scalar_one())
 
 
 def update_record(
     conn: Connection, record_id: int, version: int, data: dict[str, Any], actor: str, at: int
 ) -> None:
-    res = conn.execute(
-        update(R)
-        .where(R.c.id == record_id, R.c.version == version)
-        .values(version=version + 1, data=data, modified_at=at, modified_by=actor)
-    )
+    params = {"b_id": record_id, "b_version": version, "new_version": version + 1, "data": data,
+              "modified_at": at, "modified_by": actor}  # fmt: skip
+    res = conn.execute(_UPDATE, params)
     if res.rowcount != 1:  # the row lock makes this unreachable; guard the invariant anyway
         raise RuntimeError(f"record {record_id} changed under a held lock")
 
@@ -95,18 +96,10 @@ def insert_history(
     reason: str | None,
 ) -> None:
     conn.execute(
-        insert(tables.history).values(
-            record_type=type_name,
-            record_id=record_id,
-            version=version,
-            op=op,
-            actor=actor,
-            channel=channel,
-            at=at,
-            changes=changes,
-            reason=reason,
-        )
-    )
+        _INSERT_HISTORY,
+        {"record_type": type_name, "record_id": record_id, "version": version, "op": op, "actor": actor,
+         "channel": channel, "at": at, "changes": changes, "reason": reason},
+    )  # fmt: skip
 
 
 def insert_outbox(
@@ -120,18 +113,11 @@ def insert_outbox(
     at: int,
 ) -> None:
     conn.execute(
-        insert(tables.outbox).values(
-            event_type=event_type,
-            record_type=type_name,
-            record_id=record_id,
-            version=version,
-            payload=payload,
-            created_at=at,
-            status="pending",
-            attempts=0,
-            next_attempt_at=at,
-        )
-    )
+        _INSERT_OUTBOX,
+        {"event_type": event_type, "record_type": type_name, "record_id": record_id, "version": version,
+         "payload": payload, "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at,
+         "delivered_at": None},
+    )  # fmt: skip
 
 
 def history_rows(

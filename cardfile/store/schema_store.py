@@ -15,8 +15,11 @@ __all__ = ["bump_schema_version", "load_type_rows", "read_schema_version", "save
 _KEY = "schema_version"
 
 
+_READ_VERSION = select(tables.meta.c.value).where(tables.meta.c.key == _KEY)  # built once: read per request
+
+
 def read_schema_version(conn: Connection) -> int:
-    v = conn.execute(select(tables.meta.c.value).where(tables.meta.c.key == _KEY)).scalar()
+    v = conn.execute(_READ_VERSION).scalar()
     return int(v) if v is not None else 0
 
 

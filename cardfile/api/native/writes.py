@@ -1,12 +1,16 @@
 """Running a write in one transaction, with ``Idempotency-Key`` replay when asked.
 
-The stored response is written in the same transaction as the change, so a retried
+On SQLite the write goes to the group-commit writer (``store/writer.py``); on PostgreSQL
+it runs in a worker thread with its own transaction. The stored response of an
+idempotent request is written in the same transaction as the change, so a retried
 request either finds the first response or applies the change for the first time:
 never twice. Only successful responses are stored; an error rolls everything back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 from collections.abc import Callable
 
@@ -25,55 +29,53 @@ from cardfile.store.clock import now_us
 __all__ = ["run_write"]
 
 WriteFn = Callable[[Connection], Response]
+_REPLAYED_HEADERS = ("content-type", "etag", "last-modified", "location")
 
 
 async def run_write(
     request: Request, svc: Services, principal: Principal, body: object, fn: WriteFn
 ) -> Response:
     key = request.headers.get("idempotency-key")
-    if key is None:
-        return await run_in_threadpool(_plain, svc, fn)
-    if not 1 <= len(key) <= 255:
-        raise BadRequest("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
-    fingerprint = hashlib.sha256(
-        orjson.dumps(
-            [request.method, request.url.path, str(request.url.query), body], option=orjson.OPT_SORT_KEYS
-        )
-    ).hexdigest()
-    return await run_in_threadpool(_idempotent, svc, principal, key, fingerprint, fn)
+    if key is not None:
+        if not 1 <= len(key) <= 255:
+            raise BadRequest("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
+        fingerprint = hashlib.sha256(
+            orjson.dumps(
+                [request.method, request.url.path, str(request.url.query), body], option=orjson.OPT_SORT_KEYS
+            )
+        ).hexdigest()
+        fn = functools.partial(_idempotent, svc, principal, key, fingerprint, fn)
+    future = svc.db.submit_write(fn)
+    if future is not None:
+        return await asyncio.wrap_future(future)
+    return await run_in_threadpool(_in_transaction, svc, fn)
 
 
-def _plain(svc: Services, fn: WriteFn) -> Response:
+def _in_transaction(svc: Services, fn: WriteFn) -> Response:
     with svc.db.write() as conn:
         return fn(conn)
 
 
-def _idempotent(svc: Services, principal: Principal, key: str, fingerprint: str, fn: WriteFn) -> Response:
+def _idempotent(
+    svc: Services, principal: Principal, key: str, fingerprint: str, fn: WriteFn, conn: Connection
+) -> Response:
     now = now_us()
-    with svc.db.write() as conn:
-        first = idempotency.find(
-            conn, principal.key, key, not_before=now - svc.settings.idempotency_ttl_s * 1_000_000
-        )
-        if first is not None:
-            if first.request_hash != fingerprint:
-                raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
-            headers = dict(first.headers)
-            headers["Idempotent-Replayed"] = "true"
-            return Response(first.body, status_code=first.status_code, headers=headers, media_type=None)
-        resp = fn(conn)
-        kept = {
-            k: v
-            for k, v in resp.headers.items()
-            if k.lower() in ("content-type", "etag", "last-modified", "location")
-        }
-        idempotency.save(
-            conn,
-            principal=principal.key,
-            key=key,
-            request_hash=fingerprint,
-            status_code=resp.status_code,
-            headers=kept,
-            body=bytes(resp.body).decode(),
-            at=now,
-        )
-        return resp
+    ttl_us = svc.settings.idempotency_ttl_s * 1_000_000
+    first = idempotency.find(conn, principal.key, key, not_before=now - ttl_us)
+    if first is not None:
+        if first.request_hash != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
+        headers = {**first.headers, "Idempotent-Replayed": "true"}
+        return Response(first.body, status_code=first.status_code, headers=headers, media_type=None)
+    resp = fn(conn)
+    idempotency.save(
+        conn,
+        principal=principal.key,
+        key=key,
+        request_hash=fingerprint,
+        status_code=resp.status_code,
+        headers={k: v for k, v in resp.headers.items() if k.lower() in _REPLAYED_HEADERS},
+        body=bytes(resp.body).decode(),
+        at=now,
+    )
+    return resp

@@ -28,7 +28,9 @@ def test_single_valid(type_: str, raw: str) -> None:
 
 
 @pytest.mark.parametrize("type_", SINGLE)
-@pytest.mark.parametrize("raw", ["Lead", "LEAD", "paying customer", "Churn Risk", "nope", "", 1, True, ["lead"]])
+@pytest.mark.parametrize(
+    "raw", ["Lead", "LEAD", "paying customer", "Churn Risk", "nope", "", 1, True, ["lead"]]
+)
 def test_single_invalid(type_: str, raw: Any) -> None:
     assert parse_fails(field(type_), raw) == [("f", "INVALID_OPTION")]
 
@@ -101,7 +103,10 @@ def test_multi_valid(type_: str, raw: list[str], stored: list[str]) -> None:
         ({"lead": True}, [("f", "NOT_A_LIST")]),
         (["nope"], [("f[0]", "INVALID_OPTION")]),
         (["lead", "Lead"], [("f[1]", "INVALID_OPTION")]),
-        (["x", "lead", 3, None], [("f[0]", "INVALID_OPTION"), ("f[2]", "INVALID_OPTION"), ("f[3]", "INVALID_OPTION")]),
+        (
+            ["x", "lead", 3, None],
+            [("f[0]", "INVALID_OPTION"), ("f[2]", "INVALID_OPTION"), ("f[3]", "INVALID_OPTION")],
+        ),
     ],
 )
 def test_multi_invalid(type_: str, raw: Any, result: list[tuple[str, str]]) -> None:
@@ -142,7 +147,12 @@ def test_multi_single_bad_item_is_a_plain_invalid_value() -> None:
         (None, "remove", ["lead"], []),
         (["lead", "customer"], "clear", None, []),
         (None, "clear", None, []),
-        (["retired", "lead"], "remove", ["retired"], ["lead"]),  # a held key is removable after it stopped being an option
+        (
+            ["retired", "lead"],
+            "remove",
+            ["retired"],
+            ["lead"],
+        ),  # a held key is removable after it stopped being an option
     ],
 )
 def test_multi_ops(type_: str, current: Any, kind: str, value: Any, result: list[str]) -> None:
@@ -188,5 +198,8 @@ def test_multi_hooks(type_: str) -> None:
     assert t.to_json(["lead"], f) == ["lead"]
     assert t.is_empty([])
     assert t.unique_key(["lead"], f) is None
-    assert validate(f, ["lead", "retired", "customer", "gone"]) == [("f[1]", "INVALID_OPTION"), ("f[3]", "INVALID_OPTION")]
+    assert validate(f, ["lead", "retired", "customer", "gone"]) == [
+        ("f[1]", "INVALID_OPTION"),
+        ("f[3]", "INVALID_OPTION"),
+    ]
     assert validate(f, ["lead"]) == []

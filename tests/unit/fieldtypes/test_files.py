@@ -22,7 +22,10 @@ B = {"url": "https://example.com/b.png", "name": "Logo"}
         ([{"url": "https://example.com/docs/a.pdf", "name": None}], [A]),
         ([{"url": "https://example.com/docs/a.pdf", "name": ""}], [A]),
         ([{"url": "https://example.com/x/", "name": None}], [{"url": "https://example.com/x/", "name": "x"}]),
-        (["https://example.com/my%20file.pdf"], [{"url": "https://example.com/my%20file.pdf", "name": "my file.pdf"}]),
+        (
+            ["https://example.com/my%20file.pdf"],
+            [{"url": "https://example.com/my%20file.pdf", "name": "my file.pdf"}],
+        ),
         (["https://example.com/f.pdf?v=2"], [{"url": "https://example.com/f.pdf?v=2", "name": "f.pdf"}]),
         (["https://example.com"], [{"url": "https://example.com", "name": "example.com"}]),
         (["https://example.com/%0A"], [{"url": "https://example.com/%0A", "name": "example.com"}]),

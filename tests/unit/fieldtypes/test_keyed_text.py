@@ -70,7 +70,13 @@ CURRENT = {"linkedin": "acme-inc", "github": "acme"}
         (CURRENT, "clear", None, "twitter", CURRENT),
         (None, "clear", None, "twitter", {}),
         # merge (RFC 7396)
-        (CURRENT, "set", {"twitter": "@acme"}, None, {"linkedin": "acme-inc", "twitter": "@acme", "github": "acme"}),
+        (
+            CURRENT,
+            "set",
+            {"twitter": "@acme"},
+            None,
+            {"linkedin": "acme-inc", "twitter": "@acme", "github": "acme"},
+        ),
         (CURRENT, "set", {"github": None}, None, {"linkedin": "acme-inc"}),
         (CURRENT, "set", {"github": "new", "linkedin": None}, None, {"github": "new"}),
         (CURRENT, "set", {}, None, CURRENT),

@@ -195,7 +195,11 @@ def test_money_valid(attrs: dict[str, Any], raw: Any, stored: Any) -> None:
         ({}, {"currency": "USD", "value": "abc"}, [("f.value", "NOT_A_NUMBER")]),
         ({}, {"currency": "USD", "value": "1234567890123456"}, [("f.value", "TOO_PRECISE")]),
         ({}, {"currency": "USD", "value": float("nan")}, [("f.value", "NOT_A_NUMBER")]),
-        ({}, {"currency": "usd", "value": "x"}, [("f.currency", "INVALID_MONEY"), ("f.value", "NOT_A_NUMBER")]),
+        (
+            {},
+            {"currency": "usd", "value": "x"},
+            [("f.currency", "INVALID_MONEY"), ("f.value", "NOT_A_NUMBER")],
+        ),
         ({"default_currency": "USD"}, "abc", [("f.value", "NOT_A_NUMBER")]),
     ],
 )
@@ -263,12 +267,16 @@ def test_keyed_op_not_supported(type_: str) -> None:
     assert apply_fails(fd(type_), None, "set", 1, key="value") == [("f.value", "NOT_A_KEYED_FIELD")]
 
 
-@pytest.mark.parametrize(("type_", "kind"), [("integer", "number"), ("decimal", "number"), ("boolean", "bool")])
+@pytest.mark.parametrize(
+    ("type_", "kind"), [("integer", "number"), ("decimal", "number"), ("boolean", "bool")]
+)
 def test_sql_kind(type_: str, kind: str) -> None:
     assert ft(type_).sql_kind == kind
 
 
-@pytest.mark.parametrize(("type_", "value", "key"), [("integer", 0, "0"), ("decimal", 12.5, "12.5"), ("decimal", 12, "12")])
+@pytest.mark.parametrize(
+    ("type_", "value", "key"), [("integer", 0, "0"), ("decimal", 12.5, "12.5"), ("decimal", 12, "12")]
+)
 def test_unique_key(type_: str, value: Any, key: str) -> None:
     assert ft(type_).unique_key(value, fd(type_)) == key
 

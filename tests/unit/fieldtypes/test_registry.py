@@ -11,7 +11,13 @@ import pytest
 import cardfile.fieldtypes
 from cardfile.errors import FieldError
 from cardfile.fieldtypes import registry
-from cardfile.fieldtypes.base import FieldType, InvalidValue, InvalidValues, MultiValueFieldType, SingleValueFieldType
+from cardfile.fieldtypes.base import (
+    FieldType,
+    InvalidValue,
+    InvalidValues,
+    MultiValueFieldType,
+    SingleValueFieldType,
+)
 from cardfile.fieldtypes.registry import DuplicateFieldType, FieldTypeRegistry, UnknownFieldType
 from cardfile.schema.model import FieldDef
 

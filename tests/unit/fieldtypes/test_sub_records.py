@@ -52,16 +52,30 @@ def fails(current: Any, kind: str, value: Any = None) -> list[tuple[str, str]]:
         (
             None,
             [{"product": "bolt", "quantity": 2.0}, {"product": "nut", "unit_price": "0.25"}],
-            stored({"id": 1, "product": "bolt", "quantity": 2}, {"id": 2, "product": "nut", "unit_price": 0.25}),
+            stored(
+                {"id": 1, "product": "bolt", "quantity": 2}, {"id": 2, "product": "nut", "unit_price": 0.25}
+            ),
         ),
         (CURRENT, [{"product": "washer"}], stored(ONE, TWO, {"id": 5, "product": "washer"})),
         (CURRENT, [], CURRENT),
         (None, [{"product": "x", "quantity": None}], stored({"id": 1, "product": "x"})),
         (None, [{"product": "x", "id": None}], stored({"id": 1, "product": "x"})),
-        (None, [{"product": "x", "tags": ["b", "a", "b"]}], stored({"id": 1, "product": "x", "tags": ["b", "a"]})),
+        (
+            None,
+            [{"product": "x", "tags": ["b", "a", "b"]}],
+            stored({"id": 1, "product": "x", "tags": ["b", "a"]}),
+        ),
         (None, [{"product": "x", "tags": {"add": ["c"]}}], stored({"id": 1, "product": "x", "tags": ["c"]})),
-        (None, [{"product": "x", "links": {"spec": "s"}}], stored({"id": 1, "product": "x", "links": {"spec": "s"}})),
-        (None, [{"product": "x", "links.quote": "q"}], stored({"id": 1, "product": "x", "links": {"quote": "q"}})),
+        (
+            None,
+            [{"product": "x", "links": {"spec": "s"}}],
+            stored({"id": 1, "product": "x", "links": {"spec": "s"}}),
+        ),
+        (
+            None,
+            [{"product": "x", "links.quote": "q"}],
+            stored({"id": 1, "product": "x", "links": {"quote": "q"}}),
+        ),
         (stored(next_id=9), [{"product": "x"}], stored({"id": 9, "product": "x"})),
     ],
 )
@@ -83,7 +97,10 @@ def test_add(current: Any, value: Any, result: Any) -> None:
         ([{"product": "x", "quantity": 0}], [("items[0].quantity", "TOO_SMALL")]),
         ([{"product": "x" * 21}], [("items[0].product", "TOO_LONG")]),
         ([{"product": "x", "unit_price": -1}], [("items[0].unit_price", "TOO_SMALL")]),
-        ([{"product": "x", "tags": ["z", "y"]}], [("items[0].tags[0]", "INVALID_OPTION"), ("items[0].tags[1]", "INVALID_OPTION")]),
+        (
+            [{"product": "x", "tags": ["z", "y"]}],
+            [("items[0].tags[0]", "INVALID_OPTION"), ("items[0].tags[1]", "INVALID_OPTION")],
+        ),
         ([{"product": "x", "links": {"other": "x"}}], [("items[0].links.other", "UNKNOWN_KEY")]),
         ([{"product": "x", "links.other": "x"}], [("items[0].links.other", "UNKNOWN_KEY")]),
         ([{"product": "x", "company": "7"}], [("items[0].company", "NOT_A_RECORD_ID")]),
@@ -170,7 +187,9 @@ def test_update_invalid(value: Any, result: list[tuple[str, str]]) -> None:
 
 def test_update_checks_only_the_columns_it_touches() -> None:
     legacy = stored({"id": 1, "quantity": 0})  # stored before product became required, and quantity min 1
-    assert run(legacy, "update", [{"id": 1, "unit_price": 3}]) == stored({"id": 1, "quantity": 0, "unit_price": 3})
+    assert run(legacy, "update", [{"id": 1, "unit_price": 3}]) == stored(
+        {"id": 1, "quantity": 0, "unit_price": 3}
+    )
 
 
 # -- remove ------------------------------------------------------------------------------
@@ -223,8 +242,14 @@ def test_a_removed_row_id_is_never_reused() -> None:
     [
         ([], stored(next_id=5)),
         # a row with an id is replaced wholly (quantity dropped), a row without one is added, row 2 goes
-        ([{"id": 1, "product": "bolt2"}, {"product": "new"}], stored({"id": 1, "product": "bolt2"}, {"id": 5, "product": "new"})),
-        ([{"product": "new"}, {"id": 2, "product": "nut"}], stored({"id": 5, "product": "new"}, {"id": 2, "product": "nut"})),
+        (
+            [{"id": 1, "product": "bolt2"}, {"product": "new"}],
+            stored({"id": 1, "product": "bolt2"}, {"id": 5, "product": "new"}),
+        ),
+        (
+            [{"product": "new"}, {"id": 2, "product": "nut"}],
+            stored({"id": 5, "product": "new"}, {"id": 2, "product": "nut"}),
+        ),
         ([ONE, TWO], CURRENT),
     ],
 )
@@ -288,8 +313,24 @@ def test_parse_builds_rows_from_nothing() -> None:
 
 def test_to_json_gives_every_column() -> None:
     assert ft("sub_records").to_json(CURRENT, field()) == [
-        {"id": 1, "product": "bolt", "quantity": 2, "unit_price": None, "tags": [], "company": None, "links": {}},
-        {"id": 2, "product": "nut", "quantity": None, "unit_price": None, "tags": ["a"], "company": 7, "links": {}},
+        {
+            "id": 1,
+            "product": "bolt",
+            "quantity": 2,
+            "unit_price": None,
+            "tags": [],
+            "company": None,
+            "links": {},
+        },
+        {
+            "id": 2,
+            "product": "nut",
+            "quantity": None,
+            "unit_price": None,
+            "tags": ["a"],
+            "company": 7,
+            "links": {},
+        },
     ]
 
 
@@ -312,7 +353,9 @@ def test_hooks() -> None:
 
 
 def test_references_come_from_lookup_columns() -> None:
-    value = stored({"id": 1, "product": "a", "company": 3}, {"id": 2, "product": "b"}, {"id": 3, "company": 4})
+    value = stored(
+        {"id": 1, "product": "a", "company": 3}, {"id": 2, "product": "b"}, {"id": 3, "company": 4}
+    )
     assert list(ft("sub_records").references(value, field())) == [("companies", 3), ("companies", 4)]
     assert list(ft("sub_records").references(None, field())) == []
 
@@ -321,7 +364,10 @@ def test_references_of_multi_and_user_columns() -> None:
     f = fd(
         "sub_records",
         name="items",
-        fields=[{"name": "people", "type": "multi_user"}, {"name": "docs", "type": "multi_lookup", "target": "docs"}],
+        fields=[
+            {"name": "people", "type": "multi_user"},
+            {"name": "docs", "type": "multi_lookup", "target": "docs"},
+        ],
     )
     value = parse(f, [{"people": [1, 2], "docs": [9]}])
     assert list(ft("sub_records").references(value, f)) == [("users", 1), ("users", 2), ("docs", 9)]
@@ -343,6 +389,10 @@ def test_validate_checks_column_constraints_with_paths() -> None:
 
 
 def test_nested_sub_records_are_refused() -> None:
-    f = fd("sub_records", name="items", fields=[{"name": "inner", "type": "sub_records", "fields": [{"name": "a", "type": "text"}]}])
+    f = fd(
+        "sub_records",
+        name="items",
+        fields=[{"name": "inner", "type": "sub_records", "fields": [{"name": "a", "type": "text"}]}],
+    )
     with pytest.raises(SchemaError):
         apply(f, None, "add", [{"inner": []}])

@@ -137,7 +137,9 @@ def test_email_error_says_what_is_expected() -> None:
         ("text", {}, None, []),
     ],
 )
-def test_validate_length(type_: str, attrs: dict[str, Any], value: Any, result: list[tuple[str, str]]) -> None:
+def test_validate_length(
+    type_: str, attrs: dict[str, Any], value: Any, result: list[tuple[str, str]]
+) -> None:
     assert validate(fd(type_, **attrs), value) == result
 
 
