@@ -11,6 +11,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 
 from cardfile.auth.principal import Principal
 from cardfile.errors import Unauthenticated
@@ -54,14 +55,11 @@ def revoke_key(db: Database, prefix: str) -> bool:
         return res.rowcount > 0
 
 
-def authenticate_key(db: Database, key: str) -> Principal:
+def authenticate_key(conn: Connection, key: str) -> Principal:
+    """Resolve a key inside the caller's unit of work (no extra connection or thread hop)."""
     if not key.startswith(_PREFIX):
         raise Unauthenticated("invalid API key")
-    t = tables.api_keys
-    with db.read() as conn:
-        row = conn.execute(
-            select(t.c.id, t.c.name, t.c.revoked_at).where(t.c.key_hash == _digest(key))
-        ).first()
+    row = conn.execute(_LOOKUP, {"key_hash": _digest(key)}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthenticated("invalid or revoked API key")
     return Principal(kind="apikey", id=int(row.id), name=row.name)

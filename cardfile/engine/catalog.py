@@ -115,9 +115,9 @@ class Catalog:
             schema_store.bump_schema_version(conn)
             self.current(conn)
 
-    def add_field(self, type_name: str, data: Mapping[str, Any]) -> FieldDef:
+    def add_field(self, type_name: str, data: Mapping[str, Any], conn: Connection | None = None) -> FieldDef:
         """Add a custom field to a type; usable on the next request, in every process."""
-        with self.db.write() as conn:
+        with self.db.using(conn, write=True) as conn:
             rt = self.record_type(conn, type_name)
             try:
                 fd = FieldDef.from_json({**data, "custom": True}, custom=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from cardfile.engine.commands import Context, FieldOp, UpdateCommand
 from cardfile.engine.records import values_json
 from cardfile.engine.results import WriteResult
@@ -34,10 +36,16 @@ def history_entry_json(row: Any) -> dict[str, Any]:
 
 
 def list_history(
-    engine: Engine, type_name: str, record_id: int, *, limit: int = 100, before: int | None = None
+    engine: Engine,
+    type_name: str,
+    record_id: int,
+    *,
+    limit: int = 100,
+    before: int | None = None,
+    conn: Connection | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first. A deleted record keeps its history."""
-    with engine.db.read() as conn:
+    with engine.db.using(conn, write=False) as conn:
         engine.catalog.record_type(conn, type_name)
         rows = store.history_rows(conn, type_name, record_id, limit=limit, before=before)
         if not rows and before is None:
@@ -53,8 +61,9 @@ def revert(
     ctx: Context,
     *,
     expected_version: int | None = None,
+    conn: Connection | None = None,
 ) -> WriteResult:
-    with engine.db.write() as conn:
+    with engine.db.using(conn, write=True) as conn:
         rt = engine.catalog.record_type(conn, type_name)
         row = store.get_record(conn, type_name, record_id, lock=True)
         if row is None:

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
+from sqlalchemy.engine import Connection
 
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.records import record_json
@@ -123,10 +124,11 @@ def list_records(
     sort: str | None,
     limit: int,
     cursor: str | None,
+    conn: Connection | None = None,
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"_limit must be between 1 and {MAX_LIMIT}", field="_limit")
-    with db.read() as conn:
+    with db.using(conn, write=False) as conn:
         rt = catalog.record_type(conn, type_name)
         filters = parse_filters(rt, params)
         order = parse_sort(rt, sort)

@@ -80,13 +80,15 @@ class Engine:
         return box[0]
 
     # -- reads ------------------------------------------------------------------
-    def get(self, type_name: str, record_id: int) -> dict[str, Any]:
-        with self.db.read() as conn:
-            rt = self.catalog.record_type(conn, type_name)
-            row = store.get_record(conn, type_name, record_id)
-            if row is None:
-                raise NotFound(f"no {type_name} record with id {record_id}")
-            return record_json(rt, row)
+    def get(self, type_name: str, record_id: int, conn: Connection | None = None) -> dict[str, Any]:
+        if conn is None:
+            with self.db.read() as c:
+                return self.get(type_name, record_id, c)
+        rt = self.catalog.record_type(conn, type_name)
+        row = store.get_record(conn, type_name, record_id)
+        if row is None:
+            raise NotFound(f"no {type_name} record with id {record_id}")
+        return record_json(rt, row)
 
     # -- create -------------------------------------------------------------------
     def create(self, cmd: CreateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:

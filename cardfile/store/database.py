@@ -111,6 +111,15 @@ class Database:
                 raise self._translate(exc) from exc
 
     @contextlib.contextmanager
+    def using(self, conn: Connection | None, *, write: bool) -> Iterator[Connection]:
+        """The caller's transaction when it has one, else a new one."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.write() if write else self.read() as c:
+                yield c
+
+    @contextlib.contextmanager
     def read_one(self) -> Iterator[Connection]:
         """For a single-statement read: no explicit transaction on SQLite."""
         try:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -26,12 +30,15 @@ from cardfile.services import Services
 __all__ = [
     "Conditions",
     "json_response",
-    "principal_of",
+    "Credentials",
+    "credentials_of",
+    "run_read",
     "read_json",
     "record_headers",
     "services_of",
 ]
 
+T = TypeVar("T")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
@@ -40,13 +47,35 @@ def services_of(request: Request) -> Services:
     return svc
 
 
-async def principal_of(request: Request) -> Principal:
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the caller presented; checked inside the request's unit of work."""
+
+    token: str
+
+    def principal(self, conn: Connection) -> Principal:
+        return authenticate_key(conn, self.token)
+
+
+async def credentials_of(
+    auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Credentials:
+    if auth is None or auth.scheme.lower() != "bearer" or not auth.credentials.strip():
         raise Unauthenticated("send 'Authorization: Bearer <API key>'")
-    svc = services_of(request)
-    return await run_in_threadpool(authenticate_key, svc.db, token.strip())
+    return Credentials(auth.credentials.strip())
+
+
+async def run_read(svc: Services, creds: Credentials, fn: Callable[[Connection, Principal], T]) -> T:
+    """Authenticate and read in one worker-thread call and one transaction."""
+
+    def work() -> T:
+        with svc.db.read() as conn:
+            return fn(conn, creds.principal(conn))
+
+    return await run_in_threadpool(work)
 
 
 async def read_json(request: Request) -> Any:

@@ -7,15 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.native.http import (
     Conditions,
+    Credentials,
+    credentials_of,
     json_response,
-    principal_of,
     read_json,
     record_headers,
+    run_read,
     services_of,
 )
 from cardfile.api.native.problems import problem_json
@@ -39,7 +40,7 @@ from cardfile.schema.model import RecordType
 __all__ = ["router"]
 
 router = APIRouter(prefix="/records", tags=["records"])
-Caller = Annotated[Principal, Depends(principal_of)]
+Caller = Annotated[Credentials, Depends(credentials_of)]
 CHANNEL = "api"
 
 # Reserved keys of bulk and upsert items; field names never start with "_".
@@ -49,9 +50,9 @@ _BODY_DOC = {
 }
 
 
-def _ctx(principal: Principal, request: Request) -> Context:
+def _reason(request: Request) -> str | None:
     reason = request.headers.get("x-change-reason")
-    return Context(actor=principal.name, channel=CHANNEL, reason=reason[:500] if reason else None)
+    return reason[:500] if reason else None
 
 
 def _object(body: Any, what: str = "the body") -> Mapping[str, Any]:
@@ -94,7 +95,7 @@ def _item_json(index: int, key: Any, r: WriteResult | CardfileError) -> dict[str
 async def list_(
     type_name: str,
     request: Request,
-    _principal: Caller,
+    creds: Caller,
     sort: Annotated[str | None, Query(alias="_sort", description="field or -field (descending)")] = None,
     limit: Annotated[int, Query(alias="_limit")] = 50,
     cursor: Annotated[str | None, Query(alias="_cursor")] = None,
@@ -103,8 +104,12 @@ async def list_(
     contains, in (comma-separated), isnull (true/false)."""
     svc = services_of(request)
     params = [(k, v) for k, v in request.query_params.multi_items() if not k.startswith("_")]
-    page = await run_in_threadpool(
-        list_records, svc.db, svc.catalog, type_name, params, sort=sort, limit=limit, cursor=cursor
+    page = await run_read(
+        svc,
+        creds,
+        lambda conn, _p: list_records(
+            svc.db, svc.catalog, type_name, params, sort=sort, limit=limit, cursor=cursor, conn=conn
+        ),
     )
     return json_response(page)
 
@@ -113,24 +118,25 @@ async def list_(
 async def create(
     type_name: str,
     request: Request,
-    principal: Caller,
+    creds: Caller,
     validate_only: Annotated[str | None, Query()] = None,
 ) -> Response:
     svc = services_of(request)
     body = _object(await read_json(request))
     dry = _bool_param(validate_only, "validate_only")
-    ctx = _ctx(principal, request)
+    reason = _reason(request)
 
-    def write(conn: Connection) -> Response:
+    def write(conn: Connection, principal: Principal) -> Response:
+        ctx = Context(principal.name, CHANNEL, reason)
         rt = svc.catalog.record_type(conn, type_name)
         result = svc.engine.create(CreateCommand(type_name, _ops(rt, body), validate_only=dry), ctx, conn)
         return _write_json(result, 200 if dry else 201)
 
-    return await run_write(request, svc, principal, body, write)
+    return await run_write(request, svc, creds, body, write)
 
 
 @router.patch("/{type_name}", summary="Update many records (bulk)", openapi_extra=_BODY_DOC)
-async def update_many(type_name: str, request: Request, principal: Caller) -> Response:
+async def update_many(type_name: str, request: Request, creds: Caller) -> Response:
     """Body: ``{"records": [{"id": 1, field: value, ...}], "all_or_none": true}``.
     An item may carry ``_if_version`` (the version it expects)."""
     svc = services_of(request)
@@ -142,9 +148,10 @@ async def update_many(type_name: str, request: Request, principal: Caller) -> Re
     if not isinstance(all_or_none, bool):
         raise BadRequest("'all_or_none' must be true or false")
     svc.engine.check_batch_size(len(items))
-    ctx = _ctx(principal, request)
+    reason = _reason(request)
 
-    def write(conn: Connection) -> Response:
+    def write(conn: Connection, principal: Principal) -> Response:
+        ctx = Context(principal.name, CHANNEL, reason)
         rt = svc.catalog.record_type(conn, type_name)
         cmds = []
         errors: list[FieldError] = []
@@ -171,12 +178,12 @@ async def update_many(type_name: str, request: Request, principal: Caller) -> Re
             {"results": [_item_json(i, c.id, r) for i, (c, r) in enumerate(zip(cmds, results, strict=True))]}
         )
 
-    return await run_write(request, svc, principal, body, write)
+    return await run_write(request, svc, creds, body, write)
 
 
 @router.post("/{type_name}/upsert", summary="Create or update records matched on a unique field",
              openapi_extra=_BODY_DOC)  # fmt: skip
-async def upsert(type_name: str, request: Request, principal: Caller) -> Response:
+async def upsert(type_name: str, request: Request, creds: Caller) -> Response:
     """Body: ``{"match_on": "email", "records": [{...}], "all_or_none": true}``; the match is
     explicit, never guessed."""
     svc = services_of(request)
@@ -190,9 +197,10 @@ async def upsert(type_name: str, request: Request, principal: Caller) -> Respons
     if not isinstance(all_or_none, bool):
         raise BadRequest("'all_or_none' must be true or false")
     svc.engine.check_batch_size(len(items))
-    ctx = _ctx(principal, request)
+    reason = _reason(request)
 
-    def write(conn: Connection) -> Response:
+    def write(conn: Connection, principal: Principal) -> Response:
+        ctx = Context(principal.name, CHANNEL, reason)
         rt = svc.catalog.record_type(conn, type_name)
         prepared = []
         for i, item in enumerate(items):
@@ -214,13 +222,13 @@ async def upsert(type_name: str, request: Request, principal: Caller) -> Respons
         ]
         return json_response({"results": out})
 
-    return await run_write(request, svc, principal, body, write)
+    return await run_write(request, svc, creds, body, write)
 
 
 @router.get("/{type_name}/{record_id}", summary="Get a record")
-async def get(type_name: str, record_id: int, request: Request, _principal: Caller) -> Response:
+async def get(type_name: str, record_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
-    record = await run_in_threadpool(svc.engine.get, type_name, record_id)
+    record = await run_read(svc, creds, lambda conn, _p: svc.engine.get(type_name, record_id, conn))
     headers = record_headers(record)
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
@@ -232,7 +240,7 @@ async def update(
     type_name: str,
     record_id: int,
     request: Request,
-    principal: Caller,
+    creds: Caller,
     validate_only: Annotated[str | None, Query()] = None,
 ) -> Response:
     """Missing keys are untouched, null clears; a multi-value field takes a list (replace)
@@ -241,9 +249,10 @@ async def update(
     cond = Conditions(request, required=svc.settings.require_preconditions)
     body = _object(await read_json(request))
     dry = _bool_param(validate_only, "validate_only")
-    ctx = _ctx(principal, request)
+    reason = _reason(request)
 
-    def write(conn: Connection) -> Response:
+    def write(conn: Connection, principal: Principal) -> Response:
+        ctx = Context(principal.name, CHANNEL, reason)
         rt = svc.catalog.record_type(conn, type_name)
         cmd = UpdateCommand(
             type_name,
@@ -256,16 +265,17 @@ async def update(
         )
         return _write_json(svc.engine.update(cmd, ctx, conn))
 
-    return await run_write(request, svc, principal, body, write)
+    return await run_write(request, svc, creds, body, write)
 
 
 @router.delete("/{type_name}/{record_id}", summary="Delete a record")
-async def delete(type_name: str, record_id: int, request: Request, principal: Caller) -> Response:
+async def delete(type_name: str, record_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     cond = Conditions(request, required=svc.settings.require_preconditions)
-    ctx = _ctx(principal, request)
+    reason = _reason(request)
 
-    def write(conn: Connection) -> Response:
+    def write(conn: Connection, principal: Principal) -> Response:
+        ctx = Context(principal.name, CHANNEL, reason)
         cmd = DeleteCommand(
             type_name,
             record_id,
@@ -276,7 +286,7 @@ async def delete(type_name: str, record_id: int, request: Request, principal: Ca
         result = svc.engine.delete(cmd, ctx, conn)
         return json_response({"id": result.id, "deleted": True, "version": result.version, "at": result.at})
 
-    return await run_write(request, svc, principal, None, write)
+    return await run_write(request, svc, creds, None, write)
 
 
 @router.get("/{type_name}/{record_id}/history", summary="A record's versions, newest first")
@@ -284,20 +294,24 @@ async def history(
     type_name: str,
     record_id: int,
     request: Request,
-    _principal: Caller,
+    creds: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(description="only versions below this one")] = None,
 ) -> Response:
     svc = services_of(request)
-    entries = await run_in_threadpool(
-        history_ops.list_history, svc.engine, type_name, record_id, limit=limit, before=before
+    entries = await run_read(
+        svc,
+        creds,
+        lambda conn, _p: history_ops.list_history(
+            svc.engine, type_name, record_id, limit=limit, before=before, conn=conn
+        ),
     )
     return json_response({"items": entries})
 
 
 @router.post("/{type_name}/{record_id}/revert", summary="Revert a record to an earlier version",
              openapi_extra=_BODY_DOC)  # fmt: skip
-async def revert(type_name: str, record_id: int, request: Request, principal: Caller) -> Response:
+async def revert(type_name: str, record_id: int, request: Request, creds: Caller) -> Response:
     """Body: ``{"version": n}``. The revert is an ordinary, audited update."""
     svc = services_of(request)
     cond = Conditions(request, required=False)
@@ -305,14 +319,13 @@ async def revert(type_name: str, record_id: int, request: Request, principal: Ca
     version = body.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise BadRequest("'version' must be the integer version to revert to", field="version")
-    ctx = _ctx(principal, request)
-    result = await run_in_threadpool(
-        history_ops.revert,
-        svc.engine,
-        type_name,
-        record_id,
-        version,
-        ctx,
-        expected_version=cond.expected_version,
-    )
-    return _write_json(result)
+    reason = _reason(request)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        ctx = Context(principal.name, CHANNEL, reason)
+        result = history_ops.revert(
+            svc.engine, type_name, record_id, version, ctx, expected_version=cond.expected_version, conn=conn
+        )
+        return _write_json(result)
+
+    return await run_write(request, svc, creds, body, write)

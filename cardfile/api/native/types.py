@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from cardfile.api.native.http import json_response, principal_of, read_json, services_of
+from cardfile.api.native.http import (
+    Credentials,
+    credentials_of,
+    json_response,
+    read_json,
+    run_read,
+    services_of,
+)
+from cardfile.api.native.writes import run_write
 from cardfile.auth.principal import Principal
 from cardfile.errors import BadRequest, UnknownRecordType
 from cardfile.fieldtypes import registry
@@ -16,32 +24,30 @@ from cardfile.fieldtypes import registry
 __all__ = ["router"]
 
 router = APIRouter(prefix="/types", tags=["metadata"])
-Caller = Annotated[Principal, Depends(principal_of)]
+Caller = Annotated[Credentials, Depends(credentials_of)]
 
 
 @router.get("", summary="All record types")
-async def list_types(request: Request, _principal: Caller) -> Response:
+async def list_types(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read() -> list[dict[str, object]]:
-        with svc.db.read() as conn:
-            return [rt.to_json() for rt in svc.catalog.current(conn).types.values()]
+    def read(conn: Connection, _principal: Principal) -> list[dict[str, object]]:
+        return [rt.to_json() for rt in svc.catalog.current(conn).types.values()]
 
-    return json_response({"items": await run_in_threadpool(read), "field_types": list(registry)})
+    return json_response({"items": await run_read(svc, creds, read), "field_types": list(registry)})
 
 
 @router.get("/{type_name}", summary="One record type with its fields")
-async def get_type(type_name: str, request: Request, _principal: Caller) -> Response:
+async def get_type(type_name: str, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read() -> dict[str, object]:
-        with svc.db.read() as conn:
-            rt = svc.catalog.current(conn).get(type_name)
-            if rt is None:
-                raise UnknownRecordType(f"no record type {type_name!r}")
-            return rt.to_json()
+    def read(conn: Connection, _principal: Principal) -> dict[str, object]:
+        rt = svc.catalog.current(conn).get(type_name)
+        if rt is None:
+            raise UnknownRecordType(f"no record type {type_name!r}")
+        return rt.to_json()
 
-    return json_response(await run_in_threadpool(read))
+    return json_response(await run_read(svc, creds, read))
 
 
 @router.post(
@@ -50,12 +56,16 @@ async def get_type(type_name: str, request: Request, _principal: Caller) -> Resp
     summary="Add a custom field to a type",
     openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
-async def add_field(type_name: str, request: Request, _principal: Caller) -> Response:
+async def add_field(type_name: str, request: Request, creds: Caller) -> Response:
     """Body: a field definition, e.g. ``{"name": "nickname", "type": "text", "max_length": 50}``.
     Usable on the next request in every process, and kept across restarts."""
     svc = services_of(request)
     body = await read_json(request)
     if not isinstance(body, dict):
         raise BadRequest("the body must be a field definition object")
-    fd = await run_in_threadpool(svc.catalog.add_field, type_name, body)
-    return json_response(fd.to_json(), 201, {"Location": f"/api/types/{type_name}"})
+
+    def write(conn: Connection, _principal: Principal) -> Response:
+        fd = svc.catalog.add_field(type_name, body, conn)
+        return json_response(fd.to_json(), 201, {"Location": f"/api/types/{type_name}"})
+
+    return await run_write(request, svc, creds, body, write)

@@ -1,10 +1,11 @@
-"""Running a write in one transaction, with ``Idempotency-Key`` replay when asked.
+"""Running a write in one unit of work, with ``Idempotency-Key`` replay when asked.
 
-On SQLite the write goes to the group-commit writer (``store/writer.py``); on PostgreSQL
-it runs in a worker thread with its own transaction. The stored response of an
-idempotent request is written in the same transaction as the change, so a retried
-request either finds the first response or applies the change for the first time:
-never twice. Only successful responses are stored; an error rolls everything back.
+The caller is authenticated inside the write's own transaction. On SQLite the write goes
+to the group-commit writer (``store/writer.py``); on PostgreSQL it runs in a worker
+thread with its own transaction. The stored response of an idempotent request is written
+in the same transaction as the change, so a retried request either finds the first
+response or applies the change for the first time: never twice. Only successful
+responses are stored; an error rolls everything back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from cardfile.api.native.http import Credentials
 from cardfile.auth.principal import Principal
 from cardfile.errors import BadRequest, IdempotencyKeyReused
 from cardfile.services import Services
@@ -28,12 +30,12 @@ from cardfile.store.clock import now_us
 
 __all__ = ["run_write"]
 
-WriteFn = Callable[[Connection], Response]
+WriteFn = Callable[[Connection, Principal], Response]
 _REPLAYED_HEADERS = ("content-type", "etag", "last-modified", "location")
 
 
 async def run_write(
-    request: Request, svc: Services, principal: Principal, body: object, fn: WriteFn
+    request: Request, svc: Services, creds: Credentials, body: object, fn: WriteFn
 ) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None:
@@ -44,20 +46,25 @@ async def run_write(
                 [request.method, request.url.path, str(request.url.query), body], option=orjson.OPT_SORT_KEYS
             )
         ).hexdigest()
-        fn = functools.partial(_idempotent, svc, principal, key, fingerprint, fn)
-    future = svc.db.submit_write(fn)
+        fn = functools.partial(_idempotent, svc, key, fingerprint, fn)
+    job = functools.partial(_authenticated, creds, fn)
+    future = svc.db.submit_write(job)
     if future is not None:
         return await asyncio.wrap_future(future)
-    return await run_in_threadpool(_in_transaction, svc, fn)
+    return await run_in_threadpool(_in_transaction, svc, job)
 
 
-def _in_transaction(svc: Services, fn: WriteFn) -> Response:
+def _authenticated(creds: Credentials, fn: WriteFn, conn: Connection) -> Response:
+    return fn(conn, creds.principal(conn))
+
+
+def _in_transaction(svc: Services, job: Callable[[Connection], Response]) -> Response:
     with svc.db.write() as conn:
-        return fn(conn)
+        return job(conn)
 
 
 def _idempotent(
-    svc: Services, principal: Principal, key: str, fingerprint: str, fn: WriteFn, conn: Connection
+    svc: Services, key: str, fingerprint: str, fn: WriteFn, conn: Connection, principal: Principal
 ) -> Response:
     now = now_us()
     ttl_us = svc.settings.idempotency_ttl_s * 1_000_000
@@ -67,7 +74,7 @@ def _idempotent(
             raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
         headers = {**first.headers, "Idempotent-Replayed": "true"}
         return Response(first.body, status_code=first.status_code, headers=headers, media_type=None)
-    resp = fn(conn)
+    resp = fn(conn, principal)
     idempotency.save(
         conn,
         principal=principal.key,
