@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 __all__ = ["from_datetime", "now_us", "to_datetime", "to_iso"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
 
 
@@ -27,4 +28,4 @@ def from_datetime(dt: datetime) -> int:
 
 def to_iso(us: int) -> str:
     """Fixed width, UTC, microseconds: text order is time order."""
-    return to_datetime(us).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (_EPOCH_NAIVE + timedelta(microseconds=us)).isoformat(timespec="microseconds") + "Z"

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["GroupCommitWriter"]
 
 
+class _RolledBack(Exception):
+    """A lone job failed: its transaction was rolled back, and its error is its outcome."""
+
+
 @dataclass
 class _Job:
     fn: Callable[[Connection], Any]
@@ -79,12 +83,21 @@ class GroupCommitWriter:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.db.write() as conn:
-                for job in group:
+                if len(group) == 1:  # alone in its transaction: no savepoint needed
                     try:
-                        with conn.begin_nested():
-                            outcomes.append((True, job.fn(conn)))
+                        outcomes.append((True, group[0].fn(conn)))
                     except Exception as exc:
                         outcomes.append((False, exc))
+                        raise _RolledBack from exc
+                else:
+                    for job in group:
+                        try:
+                            with conn.begin_nested():
+                                outcomes.append((True, job.fn(conn)))
+                        except Exception as exc:
+                            outcomes.append((False, exc))
+        except _RolledBack:
+            pass
         except Exception as exc:  # the commit itself failed: nothing of the group is durable
             for job in group:
                 job.future.set_exception(exc)
