@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.responses import Response
 
 import cardfile
@@ -32,13 +32,12 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     install_problem_handlers(app)
 
-    native = APIRouter(prefix="/api")
-    native.include_router(types.router)
-    native.include_router(records.router)
+    # Included one level deep: every nesting of routers is another matching pass per request.
+    app.include_router(records.router, prefix="/api")
+    app.include_router(types.router, prefix="/api")
 
-    @native.get("/health", tags=["health"], summary="Liveness (no authentication)")
+    @app.get("/api/health", tags=["health"], summary="Liveness (no authentication)")
     async def health() -> Response:
         return json_response({"status": "ok", "version": cardfile.__version__})
 
-    app.include_router(native)
     return app
