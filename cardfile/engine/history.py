@@ -84,10 +84,18 @@ def revert(
             if want == current[fd.name]:
                 continue
             ft = registry.get(fd.type)
-            if ft.is_empty(want):
+            # ``want`` is the JSON form: compare with the JSON form of "no value" (is_empty
+            # takes the stored form, which differs for sub_records: a list is not a row set)
+            if want is None or want == ft.to_json(None, fd):
                 ops.append(FieldOp(fd.name, "clear"))
             elif fd.type == "keyed_text":  # "set" merges keys; a revert replaces them all
                 ops += [FieldOp(fd.name, "clear"), FieldOp(fd.name, "set", want)]
+            elif fd.type == "sub_records":
+                # rows still held are replaced whole under their id; rows deleted since come
+                # back as new rows (new ids), since a row id is never reused
+                held = {r["id"] for r in current[fd.name]}
+                rows = [r if r.get("id") in held else {k: v for k, v in r.items() if k != "id"} for r in want]
+                ops.append(FieldOp(fd.name, "replace", rows))
             else:
                 ops.append(FieldOp(fd.name, "set", want))
         cmd = UpdateCommand(type=type_name, id=record_id, ops=tuple(ops), expected_version=expected_version)

@@ -39,7 +39,7 @@ def _scalar(kind: str, raw: str, name: str) -> Any:
             raise ValueError(f"{raw!r} is not a number") from None
         if not d.is_finite():
             raise ValueError(f"{raw!r} is not a number")
-        return float(d)
+        return int(d) if d == d.to_integral_value() else float(d)
     if kind == "bool":
         if raw.lower() not in ("true", "false"):
             raise ValueError("expected true or false")
@@ -56,28 +56,27 @@ def parse_filters(rt: RecordType, params: Iterable[tuple[str, str]]) -> list[sql
         op = op or "eq"
         fd = rt.get(name)
         if name == "id":
-            kind = "id"
-        elif fd is None:
-            errors.append(FieldError(key, "UNKNOWN_FIELD", f"{rt.name} has no field {name!r}"))
-            continue
-        else:
-            kind = registry.get(fd.type).sql_kind or ""
-        if kind == "id":
             errors.append(FieldError(key, "NOT_FILTERABLE", "fetch a record by id with GET .../{id}"))
             continue
+        if fd is None:
+            errors.append(FieldError(key, "UNKNOWN_FIELD", f"{rt.name} has no field {name!r}"))
+            continue
+        ft = registry.get(fd.type)
+        kind = ft.sql_kind or ""
         if op not in _OPS_BY_KIND.get(kind, set()):
             allowed = ", ".join(sorted(_OPS_BY_KIND.get(kind, set()))) or "none"
             errors.append(
                 FieldError(key, "INVALID_FILTER", f"{op!r} does not apply to {name!r} (allowed: {allowed})")
             )
             continue
+        item_kind = getattr(ft, "sql_item_kind", "text") if kind == "list" else kind
         try:
             if op == "isnull":
                 value: Any = _scalar("bool", raw, name)
             elif op == "in":
-                value = [_scalar(kind if kind != "list" else "text", v, name) for v in raw.split(",")]
+                value = [_scalar(item_kind, v, name) for v in raw.split(",")]
             else:
-                value = _scalar(kind if kind != "list" else "text", raw, name)
+                value = _scalar(item_kind, raw, name)
         except ValueError as exc:
             errors.append(FieldError(key, "INVALID_FILTER", str(exc)))
             continue

@@ -336,7 +336,11 @@ class Engine:
             ft = registry.get(fd.type)
             value = data[name]
             if ft.is_empty(value):
-                data.pop(name)  # an empty value is stored as absent
+                kept = ft.stored_when_empty(value, fd)  # e.g. sub-records keep their row-id counter
+                if kept is None:
+                    data.pop(name)
+                else:
+                    data[name] = kept
                 if fd.required:
                     errors.append(FieldError(name, "REQUIRED", f"{name!r} is required and cannot be cleared"))
                 continue

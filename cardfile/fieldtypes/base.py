@@ -115,6 +115,10 @@ class FieldType:
     def is_empty(self, value: Any) -> bool:
         return value is None or value == [] or value == {} or value == ""
 
+    def stored_when_empty(self, value: Any, field: FieldDef) -> Any:
+        """What to keep in storage for an empty value (None: nothing, the field is absent)."""
+        return None
+
     def to_storage(self, value: Any, field: FieldDef) -> Any:
         return value
 
@@ -154,6 +158,8 @@ class MultiValueFieldType(FieldType):
 
     multi = True
     sql_kind: ClassVar[str | None] = "list"
+    # how a filter value for one item is read: "text", or "number" for record ids
+    sql_item_kind: ClassVar[str] = "text"
 
     def parse_item(self, raw: Any, field: FieldDef) -> Any:
         raise NotImplementedError

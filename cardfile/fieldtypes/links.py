@@ -49,6 +49,8 @@ class Lookup(SingleValueFieldType):
 
 @registry.register
 class MultiLookup(MultiValueFieldType):
+    sql_item_kind = "number"
+
     name = "multi_lookup"
 
     def target(self, field: FieldDef) -> str:

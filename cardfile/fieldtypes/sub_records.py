@@ -236,6 +236,12 @@ class SubRecords(FieldType):
     def is_empty(self, value: Any) -> bool:
         return not self._stored_rows(value)
 
+    def stored_when_empty(self, value: Any, field: FieldDef) -> Any:
+        # keep the id counter, so the id of a deleted row is never given to a new one
+        if isinstance(value, dict) and int(value.get("next_id", 1)) > 1:
+            return {"rows": [], "next_id": value["next_id"]}
+        return None
+
     def to_json(self, value: Any, field: FieldDef) -> Any:
         cols = list(self.columns(field))
         return [

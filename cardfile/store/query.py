@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import cast as tcast
 
-from sqlalchemy import ColumnElement, and_, cast, exists, literal, not_, or_, select, type_coerce
+from sqlalchemy import ColumnElement, and_, exists, literal, not_, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql import func
@@ -62,7 +62,9 @@ def _condition(conn: Connection, f: Filter) -> ColumnElement[bool]:
         if f.op == "in":
             return or_(*[_list_contains(conn, f.field, v) for v in f.value])
         cond = _list_contains(conn, f.field, f.value)
-        return not_(cond) if f.op == "ne" else cond
+        if f.op == "ne":  # as for single values, a record without the field qualifies too
+            return or_(not_(cond), R.c.data[f.field].as_string().is_(None))
+        return cond
     return tcast("ColumnElement[bool]", _compare(_expr(f.field, f.kind), f.op, f.value))
 
 
@@ -89,10 +91,12 @@ def _compare(e: ColumnElement[Any], op: str, value: Any) -> Any:
 
 
 def _nonempty(conn: Connection, field: str) -> ColumnElement[bool]:
+    # An empty list is stored as an absent key, whose array length is NULL: count it as 0.
+    # (cast("[]", JSONB) would bind the JSON string "[]", a scalar, not an empty array.)
     if conn.dialect.name == "postgresql":
         doc = type_coerce(R.c.data, JSONB)[field]
-        return func.jsonb_array_length(func.coalesce(doc, cast("[]", JSONB))) > 0
-    return func.json_array_length(R.c.data, f'$."{field}"') > 0
+        return func.coalesce(func.jsonb_array_length(doc), 0) > 0
+    return func.coalesce(func.json_array_length(R.c.data, f'$."{field}"'), 0) > 0
 
 
 def _where(conn: Connection, type_name: str, filters: list[Filter]) -> ColumnElement[bool]:
