@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cardfile.schema.model import SchemaError
 from cardfile.schema.packs import available_packs, load_pack
+
+if TYPE_CHECKING:
+    from cardfile.services import Services
 
 app = typer.Typer(
     help="cardfile: a self-hostable records server.", no_args_is_help=True, add_completion=False
@@ -30,14 +35,15 @@ DEFAULT_DATA = Path("cardfile-data")
 DEMO_KEY_FILE = "demo-api-key"
 
 
-def _services(data: Path, database: str | None, packs: list[str] | None = None):  # type: ignore[no-untyped-def]
+def _services(data: Path, database: str | None, packs: list[str] | None = None, **settings: Any) -> Services:
     from cardfile.services import open_services
     from cardfile.settings import Settings
 
-    return open_services(Settings(data_dir=data, database_url=database, packs=tuple(packs or ())))
+    s = Settings(data_dir=data, database_url=database, packs=tuple(packs or ()))
+    return open_services(dataclasses.replace(s, **settings) if settings else s)
 
 
-def _demo_key(svc, data: Path) -> str:  # type: ignore[no-untyped-def]
+def _demo_key(svc: Services, data: Path) -> str:
     """The demo key lives in a file readable only by its owner, so restarts can print it."""
     from cardfile.auth.apikeys import create_key
 
@@ -92,6 +98,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     demo: Annotated[bool, typer.Option(help="Demo pack and data, and print a demo API key.")] = False,
+    require_preconditions: Annotated[
+        bool, typer.Option(help="Refuse PATCH/DELETE without If-Match or If-Unmodified-Since (428).")
+    ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
 ) -> None:
     """Run the HTTP server."""
@@ -103,7 +112,7 @@ def serve(
     packs = list(pack or [])
     if demo and "demo" not in packs:
         packs.append("demo")
-    svc = _services(data, database, packs)
+    svc = _services(data, database, packs, require_preconditions=require_preconditions)
     if demo:
         if not has_records(svc):
             seed_demo(svc)
@@ -142,4 +151,8 @@ def pack_list() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SchemaError as exc:  # a bad --pack or pack file: say so, no traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
