@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from floor_app import connect, create_db, update  # bench/ is sys.path[0] when run as a script
 
@@ -38,6 +38,13 @@ TARGET = 2.0  # cardfile single PATCH may cost at most 2x the floor ASGI app
 
 class BenchError(Exception):
     pass
+
+
+class Target(NamedTuple):
+    label: str  # "floor" or "cardfile"
+    base: str  # http://127.0.0.1:PORT
+    key: str  # API key ("" for the floor)
+    log: Path  # server stdout+stderr
 
 
 # name, wrk script, threads, connections, records per request
@@ -63,7 +70,12 @@ def machine_facts() -> dict[str, Any]:
     cpu = "?"
     with contextlib.suppress(OSError):
         cpu = next(
-            (ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?"
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")
+            ),
+            "?",
         )
     mods = {}
     for mod in ("uvicorn", "uvloop", "httptools"):
@@ -81,6 +93,23 @@ def machine_facts() -> dict[str, Any]:
         "git_commit": version("git", "rev-parse", "--short", "HEAD"),
         **mods,
     }
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Fraction of all CPUs busy over `seconds` (from /proc/stat): is something else running?"""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+        return sum(ticks), ticks[3] + ticks[4]  # total, idle + iowait
+
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except OSError:
+        return 0.0
+    return 1 - (i1 - i0) / max(1, t1 - t0)
 
 
 # --- HTTP helpers -------------------------------------------------------------------------------
@@ -116,7 +145,7 @@ def log_tail(log: Path, lines: int = 30) -> str:
 def server(
     name: str, cmd: list[str], log: Path, ready_url: str, key: str = "", env: Any = None
 ) -> Iterator[None]:
-    """Start a server subprocess, wait until ready_url answers (any status but 5xx), stop it by PID."""
+    """Start a server, wait until ready_url answers 200 (keyless: anything but 5xx); stop it by PID."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True
@@ -130,7 +159,7 @@ def server(
                 status, body = http("GET", ready_url, key)
                 if status == 200 or (not key and status < 500):
                     break
-                raise BenchError(f"{name}: GET {ready_url} answered {status}: {body[:500]!r}")
+                raise BenchError(f"{name}: GET {ready_url} -> {status}: {body[:500]!r}\n{log_tail(log)}")
             if time.monotonic() > deadline:
                 raise BenchError(f"{name} not ready after 60 s:\n{log_tail(log)}")
             time.sleep(0.2)
@@ -191,28 +220,25 @@ def wrk(url: str, script: str, threads: int, conns: int, seconds: int, n: int, k
     return parse_wrk(proc.stdout)
 
 
-def run_scenarios(
-    label: str, url: str, n: int, key: str, args: argparse.Namespace, log: Path
+def measure(
+    target: Target, scenario: tuple[str, str, int, int, int], args: argparse.Namespace
 ) -> dict[str, Any]:
-    results = {}
-    for name, script, threads, conns, per_req in SCENARIOS:
-        if args.warmup > 0:
-            wrk(url, script, threads, conns, args.warmup, n, key)
-        r = wrk(url, script, threads, conns, args.duration, n, key)
-        r["records_per_s"] = r["requests_per_s"] * per_req
-        print(
-            f"  {label:8} {name:11} {r['requests_per_s']:9.1f} req/s  p50 {r['p50_ms']:7.2f} ms"
-            f"  p99 {r['p99_ms']:7.2f} ms  ({r['requests']} requests)",
-            flush=True,
+    name, script, threads, conns, per_req = scenario
+    if args.warmup > 0:
+        wrk(target.base, script, threads, conns, args.warmup, args.records, target.key)
+    r = wrk(target.base, script, threads, conns, args.duration, args.records, target.key)
+    r["records_per_s"] = r["requests_per_s"] * per_req
+    print(
+        f"  {target.label:8} {name:11} {r['requests_per_s']:9.1f} req/s  p50 {r['p50_ms']:7.2f} ms"
+        f"  p99 {r['p99_ms']:7.2f} ms  ({r['requests']} requests)",
+        flush=True,
+    )
+    if r["non_2xx"] or any(r["socket_errors"].values()):
+        raise BenchError(
+            f"{target.label} {name}: {r['non_2xx']} non-2xx responses, socket errors {r['socket_errors']}"
+            f" out of {r['requests']} requests; server log tail:\n{log_tail(target.log)}"
         )
-        bad = r["non_2xx"] + sum(r["socket_errors"].values())
-        if bad:
-            raise BenchError(
-                f"{label} {name}: {r['non_2xx']} non-2xx responses, socket errors {r['socket_errors']}"
-                f" out of {r['requests']} requests; server log tail:\n{log_tail(log)}"
-            )
-        results[name] = r
-    return results
+    return r
 
 
 def probe(label: str, base: str, n: int, key: str) -> None:
@@ -292,18 +318,27 @@ def cli(*argv: str) -> str:
     return proc.stdout
 
 
-def bench_cardfile(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    n, data, log = args.records, work / "cardfile-data", work / "cardfile.log"
+@contextlib.contextmanager
+def cardfile_server(work: Path, n: int, info: dict[str, Any]) -> Iterator[Target]:
+    data, log = work / "cardfile-data", work / "cardfile.log"
     t0 = time.perf_counter()
     cli("init", "--data", str(data), "--pack", "demo", "--seed-contacts", str(n))
-    seed_s = time.perf_counter() - t0
+    info["seed_seconds"] = time.perf_counter() - t0
     key = cli("apikey", "create", "--data", str(data), "--name", "bench").strip()
     if not key or any(c.isspace() for c in key):
         raise BenchError(f"`cardfile apikey create` should print the key alone, got {key!r}")
-    print(f"  seeded {n} contacts in {seed_s:.1f} s", flush=True)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [cardfile_exe(), "serve", "--data", str(data), "--host", "127.0.0.1", "--port", str(port)]
+    print(f"  seeded {n} contacts in {info['seed_seconds']:.1f} s", flush=True)
+    base = f"http://127.0.0.1:{free_port()}"
+    cmd = [
+        cardfile_exe(),
+        "serve",
+        "--data",
+        str(data),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        base.rsplit(":", 1)[1],
+    ]
     with server("cardfile", cmd + ["--pack", "demo"], log, f"{base}/api/types", key):
         for rid in (1, n):
             status, body = http("GET", f"{base}/api/records/contacts/{rid}", key)
@@ -313,34 +348,19 @@ def bench_cardfile(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                     f" -> {status}: {body[:500]!r}"
                 )
         probe("cardfile", base, n, key)
-        results = run_scenarios("cardfile", base, n, key, args, log)
-    return {"seed_seconds": seed_s, "server_log_bytes": log.stat().st_size, "scenarios": results}
+        yield Target("cardfile", base, key, log)
 
 
-def bench_floor(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    n, db, log = args.records, work / "floor.db", work / "floor.log"
+@contextlib.contextmanager
+def floor_server(work: Path, n: int) -> Iterator[Target]:
+    db, log = work / "floor.db", work / "floor.log"
     create_db(str(db), n)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--app-dir",
-        str(BENCH),
-        "floor_app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--no-access-log",
-    ]
-    env = {**os.environ, "CARDFILE_FLOOR_DB": str(db)}
-    with server("floor", cmd, log, f"{base}/", env=env):
+    base = f"http://127.0.0.1:{free_port()}"
+    cmd = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH), "floor_app:app"]
+    cmd += ["--host", "127.0.0.1", "--port", base.rsplit(":", 1)[1], "--workers", "1", "--no-access-log"]
+    with server("floor", cmd, log, f"{base}/", env={**os.environ, "CARDFILE_FLOOR_DB": str(db)}):
         probe("floor", base, n, "")
-        return {"scenarios": run_scenarios("floor", base, n, "", args, log)}
+        yield Target("floor", base, "", log)
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -372,6 +392,9 @@ def print_report(report: dict[str, Any]) -> None:
         f"\nmachine: nproc={m['nproc']} cpu={m['cpu']!r} python={m['python']} sqlite={m['sqlite']}"
         f" uvicorn={m['uvicorn']} uvloop={m['uvloop']} httptools={m['httptools']} {m['wrk']}"
     )
+    busy = report["cpu_busy_before"]
+    note = " -- something else was running: expect noisy numbers" if busy > 0.2 else ""
+    print(f"CPU busy in the second before the run: {busy:.0%}{note}")
     print(f"records={cfg['records']} duration={cfg['duration']}s warmup={cfg['warmup']}s; latencies in ms")
     print(
         "cost/X = X's req/s / cardfile's req/s (per-request cost multiple); p50/X = cardfile p50 / X's p50\n"
@@ -438,6 +461,7 @@ def main() -> int:
             },
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cpu_busy_before": cpu_busy(),
     }
     ok = False
     try:
@@ -452,11 +476,22 @@ def main() -> int:
                 f"  sqlite   {kind:11} {r['ops_per_s']:9.1f} op/s   p50 {r['p50_ms']:7.2f} ms"
                 f"  p99 {r['p99_ms']:7.2f} ms"
             )
-        print("floor ASGI app", flush=True)
-        report["floor_asgi"] = bench_floor(work, args)
-        if not args.floor_only:
-            print("cardfile", flush=True)
-            report["cardfile"] = bench_cardfile(work, args)
+        # Both servers up at once, scenarios interleaved (floor, then cardfile), so drift in
+        # machine load or disk speed hits both sides of each ratio alike.
+        with contextlib.ExitStack() as stack:
+            targets = []
+            if not args.floor_only:
+                print("cardfile", flush=True)
+                report["cardfile"] = {"scenarios": {}}
+                targets.append(stack.enter_context(cardfile_server(work, args.records, report["cardfile"])))
+            print("floor ASGI app", flush=True)
+            report["floor_asgi"] = {"scenarios": {}}
+            targets.insert(0, stack.enter_context(floor_server(work, args.records)))
+            print(f"load ({args.warmup} s warm-up + {args.duration} s per scenario and server)", flush=True)
+            for scenario in SCENARIOS:
+                for t in targets:
+                    section = report["cardfile" if t.label == "cardfile" else "floor_asgi"]
+                    section["scenarios"][scenario[0]] = measure(t, scenario, args)
         report["ratios"] = ratios(report)
         report["target"] = {
             name: {
