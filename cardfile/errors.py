@@ -27,6 +27,7 @@ API uses; dialects map the classes onto their vendor's shapes by walking the MRO
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -211,10 +212,10 @@ class BatchFailed(CardfileError):
     status = 422
     title = "Batch failed; nothing was changed"
 
-    def __init__(self, failures: list[tuple[int, object, CardfileError]], detail: str = "") -> None:
+    def __init__(self, failures: Sequence[tuple[int, object, CardfileError]], detail: str = "") -> None:
         n = len(failures)
         super().__init__(detail or f"{n} record{'s' if n != 1 else ''} failed; nothing was changed")
-        self.failures = failures
+        self.failures = list(failures)
 
 
 ALL_ERRORS = (*ALL_ERRORS, BatchFailed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -127,6 +127,17 @@ class Engine:
         row = store.get_record(conn, rt.name, cmd.id, lock=True)
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
+        at = now_us()
+        out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at)
+        if isinstance(out, _Pending):
+            self._write_updates(conn, rt, [out], ctx, at)
+            return out.result
+        return out
+
+    def _prepare_update(
+        self, conn: Connection, rt: RecordType, cmd: UpdateCommand, row: _RowState, ctx: Context, at: int
+    ) -> _Pending | WriteResult:
+        """Everything that can refuse an update; the row itself is written by _write_updates."""
         check_preconditions(
             conn,
             row,
@@ -134,7 +145,7 @@ class Engine:
             unmodified_since=cmd.unmodified_since,
             precision=cmd.unmodified_since_precision,
         )
-        old = dict(row.data)
+        old = row.data
         applied = self._apply(rt, old, cmd.ops, creating=False)
         changes = self._diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
@@ -149,13 +160,10 @@ class Engine:
             )
         self._check_links(conn, rt, applied)
         self._claim_uniques(conn, rt, cmd.id, old, applied)
-        at = now_us()
         version = row.version + 1
-        store.update_record(conn, cmd.id, row.version, applied.data, ctx.actor, at)
-        self._record_change(conn, rt, cmd.id, version, "update", ctx, at, changes)
         record = record_json(rt, row, applied.data)
         record.update(version=version, modified_at=to_iso(at), modified_by=ctx.actor)
-        return WriteResult(
+        result = WriteResult(
             type=rt.name,
             id=cmd.id,
             version=version,
@@ -164,6 +172,19 @@ class Engine:
             actor=ctx.actor,
             at=to_iso(at),
             committed=not cmd.validate_only,
+        )
+        after = replace(row, version=version, data=applied.data, modified_at=at, modified_by=ctx.actor)
+        return _Pending(row=row, after=after, changes=changes, result=result)
+
+    def _write_updates(
+        self, conn: Connection, rt: RecordType, pending: Sequence[_Pending], ctx: Context, at: int
+    ) -> None:
+        """Records, history rows and outbox events of many updates: three executemany calls."""
+        if not pending:
+            return
+        store.update_records(conn, [(p.row.id, p.row.version, p.after.data) for p in pending], ctx.actor, at)
+        self._record_changes(
+            conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at
         )
 
     # -- delete -------------------------------------------------------------------
@@ -241,16 +262,42 @@ class Engine:
         all_or_none: bool,
         conn: Connection | None = None,
     ) -> list[WriteResult | CardfileError]:
+        """Many updates of one type: one read, then three executemany writes.
+
+        Each command is checked against the record as the earlier commands of the batch
+        left it. Nothing is written before every command was checked, so a refused one
+        leaves no trace (its unique-value claims run in a savepoint of their own).
+        """
         self.check_batch_size(len(cmds))
         with self._tx(conn) as c:
-            store.lock_records(c, cmds[0].type, [cmd.id for cmd in cmds])
-            return self.run_batch(
-                cmds,
-                lambda c2, cmd: self.update(cmd, ctx, c2),
-                all_or_none=all_or_none,
-                key=lambda cmd: cmd.id,
-                conn=c,
-            )
+            rt = self.catalog.record_type(c, cmds[0].type)
+            rows = {
+                r.id: _RowState.of(r)
+                for r in store.get_records(c, rt.name, [cmd.id for cmd in cmds], lock=True)
+            }
+            at = now_us()
+            results: list[WriteResult | CardfileError] = []
+            pending: list[_Pending] = []
+            for cmd in cmds:
+                try:
+                    row = rows.get(cmd.id)
+                    if row is None or cmd.type != rt.name:
+                        raise NotFound(f"no {cmd.type} record with id {cmd.id}")
+                    out = self._prepare_update(c, rt, cmd, row, ctx, at)
+                except CardfileError as exc:
+                    results.append(exc)
+                    continue
+                if isinstance(out, _Pending):
+                    pending.append(out)
+                    rows[cmd.id] = out.after
+                    results.append(out.result)
+                else:
+                    results.append(out)
+            failures = [(i, cmds[i].id, r) for i, r in enumerate(results) if isinstance(r, CardfileError)]
+            if all_or_none and failures:
+                raise BatchFailed(failures)
+            self._write_updates(c, rt, pending, ctx, at)
+            return results
 
     def upsert_many(
         self,
@@ -385,7 +432,7 @@ class Engine:
     def _claim_uniques(
         self, conn: Connection, rt: RecordType, record_id: int, old: dict[str, Any], applied: _Applied
     ) -> None:
-        errors: list[FieldError] = []
+        moves: list[tuple[str, str | None, str | None]] = []
         for name in applied.touched:
             fd = rt.fields[name]
             if not fd.unique:
@@ -393,17 +440,29 @@ class Engine:
             ft = registry.get(fd.type)
             before = ft.unique_key(old[name], fd) if name in old else None
             after = ft.unique_key(applied.data[name], fd) if name in applied.data else None
-            if before == after:
-                continue
-            if before is not None:
-                store.release_unique(conn, rt.name, name, _bounded(before), record_id)
-            if after is not None and not store.claim_unique(conn, rt.name, name, _bounded(after), record_id):
-                holder = store.unique_owner(conn, rt.name, name, _bounded(after))
-                errors.append(
-                    FieldError(
-                        name, "DUPLICATE_VALUE", f"{name!r} must be unique; record {holder} has this value"
+            if before != after:
+                moves.append((name, before, after))
+        if not moves:
+            return
+        errors: list[FieldError] = []
+        # a savepoint of its own, so a refused record of a batch leaves no claim behind
+        with conn.begin_nested() as sp:
+            for name, before, after in moves:
+                if before is not None:
+                    store.release_unique(conn, rt.name, name, _bounded(before), record_id)
+                if after is not None and not store.claim_unique(
+                    conn, rt.name, name, _bounded(after), record_id
+                ):
+                    holder = store.unique_owner(conn, rt.name, name, _bounded(after))
+                    errors.append(
+                        FieldError(
+                            name,
+                            "DUPLICATE_VALUE",
+                            f"{name!r} must be unique; record {holder} has this value",
+                        )
                     )
-                )
+            if errors:
+                sp.rollback()
         if errors:
             raise Duplicate(f"{len(errors)} unique value(s) already taken", errors=errors)
 
@@ -431,39 +490,76 @@ class Engine:
         at: int,
         changes: list[Change],
     ) -> None:
-        """History row and outbox event, in the caller's transaction: never one without the other."""
-        store.insert_history(
+        self._record_changes(conn, rt, [(record_id, version, changes)], op, ctx, at)
+
+    def _record_changes(
+        self,
+        conn: Connection,
+        rt: RecordType,
+        items: Sequence[tuple[int, int, list[Change]]],
+        op: str,
+        ctx: Context,
+        at: int,
+    ) -> None:
+        """History rows and outbox events, in the caller's transaction: never one without the other."""
+        event = _EVENTS[op]
+        stamp = to_iso(at)
+        store.insert_history_many(
             conn,
-            type_name=rt.name,
-            record_id=record_id,
-            version=version,
-            op=op,
-            actor=ctx.actor,
-            channel=ctx.channel,
-            at=at,
-            changes={c.field: [c.old, c.new] for c in changes},
-            reason=ctx.reason,
-        )
-        event = {"create": "record.created", "update": "record.updated", "delete": "record.deleted"}[op]
-        store.insert_outbox(
+            [
+                {"record_type": rt.name, "record_id": rid, "version": version, "op": op, "actor": ctx.actor,
+                 "channel": ctx.channel, "at": at, "changes": {c.field: [c.old, c.new] for c in changes},
+                 "reason": ctx.reason}
+                for rid, version, changes in items
+            ],
+        )  # fmt: skip
+        store.insert_outbox_many(
             conn,
-            event_type=event,
-            type_name=rt.name,
-            record_id=record_id,
-            version=version,
-            at=at,
-            payload={
-                "type": event,
-                "record_type": rt.name,
-                "record_id": record_id,
-                "version": version,
-                "actor": ctx.actor,
-                "channel": ctx.channel,
-                "at": to_iso(at),
-                "skip_automation": ctx.skip_automation,
-                "changes": [c.to_json() for c in changes],
-            },
-        )
+            [
+                {"event_type": event, "record_type": rt.name, "record_id": rid, "version": version,
+                 "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at, "delivered_at": None,
+                 "payload": {"type": event, "record_type": rt.name, "record_id": rid, "version": version,
+                             "actor": ctx.actor, "channel": ctx.channel, "at": stamp,
+                             "skip_automation": ctx.skip_automation, "changes": [c.to_json() for c in changes]}}
+                for rid, version, changes in items
+            ],
+        )  # fmt: skip
+
+
+_EVENTS = {"create": "record.created", "update": "record.updated", "delete": "record.deleted"}
+
+
+@dataclass(frozen=True)
+class _RowState:
+    """A record row as the engine works on it; a batch keeps the latest one per id."""
+
+    id: int
+    type: str
+    version: int
+    data: dict[str, Any]
+    created_at: int
+    created_by: str
+    modified_at: int
+    modified_by: str
+
+    @classmethod
+    def of(cls, row: Any) -> _RowState:
+        m = row._mapping
+        return cls(
+            id=int(m["id"]), type=m["type"], version=int(m["version"]), data=dict(m["data"]),
+            created_at=int(m["created_at"]), created_by=m["created_by"], modified_at=int(m["modified_at"]),
+            modified_by=m["modified_by"],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An update that passed every check and waits to be written."""
+
+    row: _RowState
+    after: _RowState
+    changes: list[Change]
+    result: WriteResult
 
 
 def _bounded(key: str) -> str:

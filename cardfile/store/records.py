@@ -21,12 +21,13 @@ __all__ = [
     "existing_user_ids",
     "get_record",
     "history_rows",
-    "insert_history",
-    "insert_outbox",
+    "get_records",
+    "insert_history_many",
+    "insert_outbox_many",
+    "update_records",
     "insert_record",
     "release_unique",
     "unique_owner",
-    "update_record",
     "versions_in_window",
 ]
 
@@ -54,11 +55,17 @@ def get_record(conn: Connection, type_name: str, record_id: int, *, lock: bool =
     return conn.execute(q, {"id": record_id, "type": type_name}).first()
 
 
-def lock_records(conn: Connection, type_name: str, ids: Sequence[int]) -> None:
-    """Lock rows in id order up front, so two batches never deadlock each other."""
-    if conn.dialect.name == "postgresql" and ids:
-        q = select(R.c.id).where(R.c.type == type_name, R.c.id.in_(sorted(set(ids)))).order_by(R.c.id)
-        conn.execute(q.with_for_update()).all()
+def get_records(
+    conn: Connection, type_name: str, ids: Sequence[int], *, lock: bool = False
+) -> list[Row[Any]]:
+    """Many records at once; locked in id order on PostgreSQL, so two batches never deadlock."""
+    wanted = sorted({i for i in ids if isinstance(i, int) and not isinstance(i, bool)})
+    if not wanted:
+        return []
+    q = select(R).where(R.c.type == type_name, R.c.id.in_(wanted)).order_by(R.c.id)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return list(conn.execute(q).all())
 
 
 def insert_record(conn: Connection, type_name: str, data: dict[str, Any], actor: str, at: int) -> int:
@@ -67,57 +74,31 @@ def insert_record(conn: Connection, type_name: str, data: dict[str, Any], actor:
     return int(conn.execute(_INSERT, params).scalar_one())
 
 
-def update_record(
-    conn: Connection, record_id: int, version: int, data: dict[str, Any], actor: str, at: int
+def update_records(
+    conn: Connection, items: Sequence[tuple[int, int, dict[str, Any]]], actor: str, at: int
 ) -> None:
-    params = {"b_id": record_id, "b_version": version, "new_version": version + 1, "data": data,
-              "modified_at": at, "modified_by": actor}  # fmt: skip
+    """(id, current version, new data) for each record, in order: one executemany."""
+    params = [
+        {"b_id": rid, "b_version": version, "new_version": version + 1, "data": data, "modified_at": at,
+         "modified_by": actor}
+        for rid, version, data in items
+    ]  # fmt: skip
     res = conn.execute(_UPDATE, params)
-    if res.rowcount != 1:  # the row lock makes this unreachable; guard the invariant anyway
-        raise RuntimeError(f"record {record_id} changed under a held lock")
+    if res.rowcount not in (len(params), -1):  # the row locks make this unreachable; guard the invariant
+        raise RuntimeError("a record changed under a held lock")
+
+
+def insert_history_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    conn.execute(_INSERT_HISTORY, list(rows))
+
+
+def insert_outbox_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    conn.execute(_INSERT_OUTBOX, list(rows))
 
 
 def delete_record(conn: Connection, record_id: int) -> None:
     conn.execute(delete(R).where(R.c.id == record_id))
     conn.execute(delete(tables.unique_values).where(tables.unique_values.c.record_id == record_id))
-
-
-def insert_history(
-    conn: Connection,
-    *,
-    type_name: str,
-    record_id: int,
-    version: int,
-    op: str,
-    actor: str,
-    channel: str,
-    at: int,
-    changes: dict[str, list[Any]],
-    reason: str | None,
-) -> None:
-    conn.execute(
-        _INSERT_HISTORY,
-        {"record_type": type_name, "record_id": record_id, "version": version, "op": op, "actor": actor,
-         "channel": channel, "at": at, "changes": changes, "reason": reason},
-    )  # fmt: skip
-
-
-def insert_outbox(
-    conn: Connection,
-    *,
-    event_type: str,
-    type_name: str,
-    record_id: int,
-    version: int,
-    payload: dict[str, Any],
-    at: int,
-) -> None:
-    conn.execute(
-        _INSERT_OUTBOX,
-        {"event_type": event_type, "record_type": type_name, "record_id": record_id, "version": version,
-         "payload": payload, "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at,
-         "delivered_at": None},
-    )  # fmt: skip
 
 
 def history_rows(

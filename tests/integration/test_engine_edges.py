@@ -33,3 +33,25 @@ def test_filter_on_multi_lookup_and_lookup(api: httpx.Client) -> None:
     assert ids({"contacts": str(c1)}) == [d1, d2]
     assert ids({"company": str(a)}) == [d1]
     assert ids({"contacts__in": f"{c2},999999"}) == [d2]
+
+
+def test_bulk_with_the_same_record_twice_applies_both_in_order(api: httpx.Client) -> None:
+    rid = api.post("/api/records/contacts", json={"last_name": "Twice", "tags": ["vip"]}).json()["id"]
+    body = {
+        "records": [
+            {"id": rid, "score": 1, "tags": {"add": ["smb"]}},
+            {"id": rid, "score": 2, "tags": {"remove": ["vip"]}, "_if_version": 2},
+        ],
+        "all_or_none": True,
+    }
+    r = api.patch("/api/records/contacts", json=body)
+    assert r.status_code == 200, r.text
+    assert [x["version"] for x in r.json()["results"]] == [2, 3]
+    record = api.get(f"/api/records/contacts/{rid}").json()
+    assert (record["score"], record["tags"], record["version"]) == (2, ["smb"], 3)
+    history = api.get(f"/api/records/contacts/{rid}/history").json()["items"]
+    assert [h["version"] for h in history] == [3, 2, 1]
+    assert history[0]["changes"] == [
+        {"field": "score", "old": 1, "new": 2},
+        {"field": "tags", "old": ["vip", "smb"], "new": ["smb"]},
+    ]
