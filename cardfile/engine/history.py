@@ -31,7 +31,7 @@ def history_entry_json(row: Any) -> dict[str, Any]:
         "channel": row.channel,
         "at": to_iso(row.at),
         "reason": row.reason,
-        "changes": [{"field": f, "old": ov, "new": nv} for f, (ov, nv) in row.changes.items()],
+        "changes": row.changes,
     }
 
 
@@ -75,9 +75,9 @@ def revert(
         for h in store.history_rows(conn, type_name, record_id, limit=row.version):
             if h.version <= version:
                 break
-            for name, (old, _new) in h.changes.items():
-                if name in state:
-                    state[name] = old
+            for change in h.changes:
+                if change["field"] in state:
+                    state[change["field"]] = change["old"]
         ops: list[FieldOp] = []
         for fd in rt:
             want = state[fd.name]

@@ -70,7 +70,7 @@ def import_records(
                 [
                     {"record_type": type_name, "record_id": rid, "version": 1, "op": "create", "actor": ctx.actor,
                      "channel": ctx.channel, "at": at, "reason": ctx.reason,
-                     "changes": {k: [None, v] for k, v in d.items()}}
+                     "changes": [{"field": k, "old": None, "new": v} for k, v in d.items()]}
                     for rid, d in zip(ids, batch, strict=True)
                 ],
             )  # fmt: skip

@@ -508,7 +508,7 @@ class Engine:
             conn,
             [
                 {"record_type": rt.name, "record_id": rid, "version": version, "op": op, "actor": ctx.actor,
-                 "channel": ctx.channel, "at": at, "changes": {c.field: [c.old, c.new] for c in changes},
+                 "channel": ctx.channel, "at": at, "changes": [c.to_json() for c in changes],
                  "reason": ctx.reason}
                 for rid, version, changes in items
             ],

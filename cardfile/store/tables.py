@@ -69,7 +69,9 @@ history = Table(
     Column("actor", String(200), nullable=False),
     Column("channel", String(64), nullable=False),
     Column("at", BigInteger, nullable=False),
-    Column("changes", Doc, nullable=False),  # {field: [old, new]}
+    Column(
+        "changes", Doc, nullable=False
+    ),  # [{field, old, new}] in field order (a list keeps order in JSONB)
     Column("reason", Text),
     Index("ix_history_record", "record_type", "record_id", "version"),
     sqlite_autoincrement=True,
