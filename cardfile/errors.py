@@ -9,7 +9,9 @@ API uses; dialects map the classes onto their vendor's shapes by walking the MRO
      |    +-- MalformedBody      400 MALFORMED_JSON
      |    +-- LimitExceeded      400 LIMIT_EXCEEDED
      +-- Unauthenticated         401 UNAUTHENTICATED
-     +-- PermissionDenied        403 PERMISSION_DENIED
+     +-- PermissionDenied        403 PERMISSION_DENIED   (role, ownership or protected field)
+     |    +-- ScopeMissing       403 INSUFFICIENT_SCOPE  (the token's scopes)
+     |    +-- UserInactive       403 USER_INACTIVE
      +-- NotFound                404 NOT_FOUND
      |    +-- UnknownRecordType  404 UNKNOWN_RECORD_TYPE
      +-- Conflict                409 CONFLICT
@@ -49,9 +51,11 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "RateLimited",
+    "ScopeMissing",
     "Unauthenticated",
     "UnknownRecordType",
     "UnsupportedMediaType",
+    "UserInactive",
     "ValidationFailed",
 ]
 
@@ -105,6 +109,18 @@ class PermissionDenied(CardfileError):
     code = "PERMISSION_DENIED"
     status = 403
     title = "Permission denied"
+
+
+class ScopeMissing(PermissionDenied):
+    """The token lacks a scope; distinct from a missing permission (Zoho: OAUTH_SCOPE_MISMATCH)."""
+
+    code = "INSUFFICIENT_SCOPE"
+    title = "The token's scopes do not allow this"
+
+
+class UserInactive(PermissionDenied):
+    code = "USER_INACTIVE"
+    title = "This user is disabled"
 
 
 class NotFound(CardfileError):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cardfile.auth.authenticator import Authenticator
+from cardfile.auth.keys import SigningKeys
+from cardfile.auth.tokens import TokenService
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.update import Engine
 from cardfile.schema.packs import load_pack
@@ -19,6 +22,7 @@ class Services:
     db: Database
     catalog: Catalog
     engine: Engine
+    auth: Authenticator
 
     def close(self) -> None:
         self.db.dispose()
@@ -34,4 +38,10 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     if settings.packs:
         catalog.install(load_pack(p) for p in settings.packs)
     engine = Engine(db, catalog, batch_limit=settings.batch_limit)
-    return Services(settings=settings, db=db, catalog=catalog, engine=engine)
+    tokens = TokenService(
+        SigningKeys(overlap_s=settings.key_overlap_s),
+        issuer=settings.issuer,
+        audience=settings.audience,
+        ttl_s=settings.token_ttl_s,
+    )
+    return Services(settings=settings, db=db, catalog=catalog, engine=engine, auth=Authenticator(tokens))

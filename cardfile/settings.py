@@ -31,6 +31,12 @@ class Settings:
         default_factory=lambda: _env_bool("CARDFILE_REQUIRE_PRECONDITIONS", False)
     )
     idempotency_ttl_s: int = 24 * 3600
+    # access tokens
+    issuer: str = field(default_factory=lambda: os.environ.get("CARDFILE_ISSUER", "cardfile"))
+    audience: str = field(default_factory=lambda: os.environ.get("CARDFILE_AUDIENCE", "cardfile"))
+    token_ttl_s: int = 3600
+    # a retired signing key keeps verifying this long: longer than any token lives
+    key_overlap_s: int = 24 * 3600
 
     @property
     def db_url(self) -> str:

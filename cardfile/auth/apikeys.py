@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from cardfile.auth.principal import Principal
 from cardfile.errors import Unauthenticated
 from cardfile.store import tables
 from cardfile.store.clock import now_us
 from cardfile.store.database import Database
 
-__all__ = ["authenticate_key", "create_key", "revoke_key"]
+__all__ = ["ApiKey", "authenticate_key", "create_key", "is_api_key", "revoke_key"]
 
 _PREFIX = "cf_"
 _T = tables.api_keys
@@ -55,11 +55,21 @@ def revoke_key(db: Database, prefix: str) -> bool:
         return res.rowcount > 0
 
 
-def authenticate_key(conn: Connection, key: str) -> Principal:
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    name: str
+
+
+def is_api_key(credential: str) -> bool:
+    return credential.startswith(_PREFIX)
+
+
+def authenticate_key(conn: Connection, key: str) -> ApiKey:
     """Resolve a key inside the caller's unit of work (no extra connection or thread hop)."""
-    if not key.startswith(_PREFIX):
+    if not is_api_key(key):
         raise Unauthenticated("invalid API key")
     row = conn.execute(_LOOKUP, {"key_hash": _digest(key)}).first()
     if row is None or row.revoked_at is not None:
         raise Unauthenticated("invalid or revoked API key")
-    return Principal(kind="apikey", id=int(row.id), name=row.name)
+    return ApiKey(id=int(row.id), name=row.name)

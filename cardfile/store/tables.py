@@ -25,6 +25,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 __all__ = [
     "api_keys",
+    "auth_codes",
+    "oauth_clients",
+    "refresh_tokens",
+    "signing_keys",
     "history",
     "idempotency_keys",
     "meta",
@@ -73,6 +77,7 @@ history = Table(
         "changes", Doc, nullable=False
     ),  # [{field, old, new}] in field order (a list keeps order in JSONB)
     Column("reason", Text),
+    Column("client_id", String(64)),  # the OAuth2 client the actor acted through, if any
     Index("ix_history_record", "record_type", "record_id", "version"),
     sqlite_autoincrement=True,
 )
@@ -129,6 +134,9 @@ users = Table(
     Column("email", String(320)),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", BigInteger, nullable=False),
+    Column("password_hash", String(255)),  # Argon2id; None: cannot log in with a password
+    Column("role", String(16), nullable=False, server_default="standard"),  # admin | standard | read-only
+    Index("ux_users_email", "email", unique=True),
 )
 
 api_keys = Table(
@@ -152,4 +160,58 @@ idempotency_keys = Table(
     Column("headers", Doc, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("secret_hash", String(255)),  # Argon2id; None for a public client (PKCE only)
+    Column("redirect_uris", Doc, nullable=False),
+    Column("scopes", Text, nullable=False),  # the most this client may ever be granted
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("alg", String(16), nullable=False),
+    Column("private_pem", Text, nullable=False),
+    Column("public_jwk", Doc, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger),  # still verifies tokens for the overlap window after this
+)
+
+auth_codes = Table(
+    "auth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("code_challenge", String(128), nullable=False),
+    Column("code_challenge_method", String(8), nullable=False),
+    Column("nonce", String(255)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", String(64), nullable=False),  # every rotation of one grant shares it
+    Column("client_id", String(64), nullable=False),
+    Column("user_id", BigInteger),
+    Column("scope", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),  # rotated: presenting it again revokes the family
+    Column("revoked_at", BigInteger),
+    Index("ix_refresh_tokens_family", "family_id"),
 )

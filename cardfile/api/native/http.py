@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cardfile.auth.apikeys import authenticate_key
+from cardfile.auth.authenticator import Authenticator
 from cardfile.auth.principal import Principal
 from cardfile.errors import (
     BadRequest,
@@ -47,7 +47,9 @@ def services_of(request: Request) -> Services:
     return svc
 
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+_bearer = HTTPBearer(
+    auto_error=False, description="An API key or an access token: `Authorization: Bearer <...>`"
+)
 
 
 @dataclass(frozen=True)
@@ -55,17 +57,19 @@ class Credentials:
     """What the caller presented; checked inside the request's unit of work."""
 
     token: str
+    authenticator: Authenticator
 
     def principal(self, conn: Connection) -> Principal:
-        return authenticate_key(conn, self.token)
+        return self.authenticator.authenticate(conn, self.token)
 
 
 async def credentials_of(
+    request: Request,
     auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Credentials:
     if auth is None or auth.scheme.lower() != "bearer" or not auth.credentials.strip():
-        raise Unauthenticated("send 'Authorization: Bearer <API key>'")
-    return Credentials(auth.credentials.strip())
+        raise Unauthenticated("send 'Authorization: Bearer <API key or access token>'")
+    return Credentials(auth.credentials.strip(), services_of(request).auth)
 
 
 async def run_read(svc: Services, creds: Credentials, fn: Callable[[Connection, Principal], T]) -> T:
