@@ -151,6 +151,8 @@ def pack_list() -> None:
 
 
 def main() -> None:
+    import cardfile.cli_identity  # noqa: F401  (registers the identity commands)
+
     try:
         app()
     except SchemaError as exc:  # a bad --pack or pack file: say so, no traceback

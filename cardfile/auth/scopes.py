@@ -11,13 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["ACTIONS", "ALL_SCOPES_API_KEY", "allows", "normalize", "parse", "valid_scope"]
+__all__ = [
+    "ACTIONS",
+    "ALL_SCOPES_API_KEY",
+    "allows",
+    "covers",
+    "implied",
+    "default_for_role",
+    "normalize",
+    "parse",
+    "valid_scope",
+]
 
 ACTIONS = ("READ", "CREATE", "UPDATE", "DELETE")
 _WRITE = {"CREATE", "UPDATE", "DELETE"}
 GLOBAL = ("records.ALL", "metadata.READ", "metadata.WRITE", "automation.SKIP")
 # What an API key of the core issue may do: everything, as before scopes existed.
 ALL_SCOPES_API_KEY = frozenset(GLOBAL)
+
+
+def default_for_role(role: str) -> frozenset[str]:
+    """What a token gets when no scopes are asked for: all the role can use."""
+    if role == "admin":
+        return frozenset(GLOBAL)
+    return frozenset({"records.ALL", "metadata.READ"})
 
 
 def parse(text: str | Iterable[str] | None) -> frozenset[str]:
@@ -41,6 +58,27 @@ def valid_scope(scope: str) -> bool:
         and bool(parts[1])
         and parts[2] in (*ACTIONS, "ALL", "WRITE")
     )
+
+
+def implied(scope: str, by: frozenset[str]) -> bool:
+    """Is ``scope`` granted by the set ``by`` (directly or through a wider scope)?"""
+    if scope in by:
+        return True
+    if scope.startswith("records."):
+        _, type_name, action = (scope.split(".") + ["", ""])[:3]
+        if action in ("ALL", "WRITE"):
+            return (
+                "records.ALL" in by
+                or f"records.{type_name}.ALL" in by
+                or (action == "WRITE" and f"records.{type_name}.WRITE" in by)
+            )
+        return allows(by, "records", type_name, action)
+    return scope == "metadata.READ" and "metadata.WRITE" in by
+
+
+def covers(by: frozenset[str], wanted: frozenset[str]) -> frozenset[str]:
+    """The scopes of ``wanted`` that ``by`` does not grant (empty: all granted)."""
+    return frozenset(s for s in wanted if not implied(s, by))
 
 
 def allows(scopes: frozenset[str], area: str, type_name: str | None, action: str) -> bool:
