@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -56,7 +57,13 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
 
 
 def type_to_definition(rt: RecordType) -> dict[str, Any]:
-    return {"label": rt.label, "fields": [f.to_json() for f in rt.fields.values()]}
+    return {
+        "label": rt.label,
+        "fields": [f.to_json() for f in rt.fields.values()],
+        "owner_field": rt.owner_field,
+        "follower_field": rt.follower_field,
+        "restrict_to_owners": rt.restrict_to_owners,
+    }
 
 
 def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> RecordType:
@@ -64,7 +71,15 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
     for fj in d.get("fields", ()):
         fd = FieldDef.from_json(fj)
         fields[fd.name] = fd
-    return RecordType(name=name, label=str(d.get("label") or ""), fields=fields, pack=pack)
+    return RecordType(
+        name=name,
+        label=str(d.get("label") or ""),
+        fields=fields,
+        pack=pack,
+        owner_field=d.get("owner_field"),
+        follower_field=d.get("follower_field"),
+        restrict_to_owners=bool(d.get("restrict_to_owners", False)),
+    )
 
 
 class Catalog:
@@ -104,12 +119,7 @@ class Catalog:
                         check_field(fd, names)
                     old = existing.get(rt.name)
                     custom = [f for f in old if f.custom and f.name not in rt.fields] if old else []
-                    merged = RecordType(
-                        name=rt.name,
-                        label=rt.label,
-                        fields={**rt.fields, **{f.name: f for f in custom}},
-                        pack=pack.name,
-                    )
+                    merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)
                     if old is None or type_to_definition(old) != type_to_definition(merged):
                         schema_store.save_type(conn, rt.name, type_to_definition(merged), pack.name)
             schema_store.bump_schema_version(conn)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from cardfile.auth.principal import Principal
+
 __all__ = [
     "MISSING",
     "Context",
@@ -60,6 +62,12 @@ class Context:
     channel: str = "api"
     reason: str | None = None
     skip_automation: bool = False
+    # None: the system itself (CLI, imports), which every check lets through
+    principal: Principal | None = None
+
+    @property
+    def client_id(self) -> str | None:
+        return self.principal.client_id if self.principal else None
 
 
 @dataclass(frozen=True)

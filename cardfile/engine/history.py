@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cardfile.auth.principal import Principal
+from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, FieldOp, UpdateCommand
 from cardfile.engine.records import values_json
 from cardfile.engine.results import WriteResult
@@ -43,10 +45,17 @@ def list_history(
     limit: int = 100,
     before: int | None = None,
     conn: Connection | None = None,
+    principal: Principal | None = None,
 ) -> list[dict[str, Any]]:
-    """Newest first. A deleted record keeps its history."""
+    """Newest first. A deleted record keeps its history (for callers not limited to their own)."""
     with engine.db.using(conn, write=False) as conn:
-        engine.catalog.record_type(conn, type_name)
+        rt = engine.catalog.record_type(conn, type_name)
+        perm.require(principal, rt, "READ")
+        row = store.get_record(conn, type_name, record_id)
+        if row is not None:
+            perm.require_visible(principal, rt, record_id, row.data)
+        elif perm.restricted(principal, rt):
+            raise NotFound(f"no history for {type_name} record {record_id}")
         rows = store.history_rows(conn, type_name, record_id, limit=limit, before=before)
         if not rows and before is None:
             raise NotFound(f"no history for {type_name} record {record_id}")

@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
+from cardfile.auth.principal import Principal
+from cardfile.engine import permissions as perm
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.records import record_json
 from cardfile.errors import BadRequest, FieldError, ValidationFailed
@@ -124,15 +126,25 @@ def list_records(
     limit: int,
     cursor: str | None,
     conn: Connection | None = None,
+    principal: Principal | None = None,
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"_limit must be between 1 and {MAX_LIMIT}", field="_limit")
     with db.using(conn, write=False) as conn:
         rt = catalog.record_type(conn, type_name)
+        perm.require(principal, rt, "READ")
         filters = parse_filters(rt, params)
         order = parse_sort(rt, sort)
         after = _decode_cursor(cursor) if cursor else None
-        rows = sql.list_records(conn, type_name, filters, order, after=after, limit=limit + 1)
+        rows = sql.list_records(
+            conn,
+            type_name,
+            filters,
+            order,
+            after=after,
+            limit=limit + 1,
+            visible_to=perm.owner_filter(principal, rt),
+        )
         more = len(rows) > limit
         rows = rows[:limit]
         items = [record_json(rt, r) for r in rows]

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
+from cardfile.auth.principal import Principal
+from cardfile.engine import permissions as perm
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.preconditions import check_preconditions
@@ -27,6 +29,7 @@ from cardfile.errors import (
     FieldError,
     LimitExceeded,
     NotFound,
+    PermissionDenied,
     ValidationFailed,
 )
 from cardfile.fieldtypes import registry
@@ -80,14 +83,22 @@ class Engine:
         return box[0]
 
     # -- reads ------------------------------------------------------------------
-    def get(self, type_name: str, record_id: int, conn: Connection | None = None) -> dict[str, Any]:
+    def get(
+        self,
+        type_name: str,
+        record_id: int,
+        conn: Connection | None = None,
+        principal: Principal | None = None,
+    ) -> dict[str, Any]:
         if conn is None:
             with self.db.read() as c:
-                return self.get(type_name, record_id, c)
+                return self.get(type_name, record_id, c, principal)
         rt = self.catalog.record_type(conn, type_name)
+        perm.require(principal, rt, "READ")
         row = store.get_record(conn, type_name, record_id)
         if row is None:
             raise NotFound(f"no {type_name} record with id {record_id}")
+        perm.require_visible(principal, rt, record_id, row.data)
         return record_json(rt, row)
 
     # -- create -------------------------------------------------------------------
@@ -97,7 +108,22 @@ class Engine:
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._create(c, rt, cmd, ctx))
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
-        applied = self._apply(rt, {}, cmd.ops, creating=True)
+        self._authorize_write(rt, "CREATE", cmd.ops, ctx)
+        ops = list(cmd.ops)
+        if (
+            perm.restricted(ctx.principal, rt)
+            and rt.owner_field
+            and not any(o.field == rt.owner_field for o in ops)
+        ):
+            assert ctx.principal is not None
+            ops.append(
+                FieldOp(rt.owner_field, "set", ctx.principal.user_id)
+            )  # a standard user owns what they create
+        applied = self._apply(rt, {}, ops, creating=True)
+        try:
+            perm.require_visible(ctx.principal, rt, 0, applied.data)
+        except NotFound:
+            raise PermissionDenied(f"you may create only {rt.name} records you own or follow") from None
         self._check_links(conn, rt, applied)
         at = now_us()
         record_id = store.insert_record(conn, rt.name, applied.data, ctx.actor, at)
@@ -123,7 +149,14 @@ class Engine:
             rt = self.catalog.record_type(c, cmd.type)
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._update(c, rt, cmd, ctx))
 
+    def _authorize_write(self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context) -> None:
+        perm.require(ctx.principal, rt, action)
+        perm.require_fields(ctx.principal, rt, (o.field for o in ops))
+        if ctx.skip_automation:
+            perm.require_automation_skip(ctx.principal)
+
     def _update(self, conn: Connection, rt: RecordType, cmd: UpdateCommand, ctx: Context) -> WriteResult:
+        self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
         row = store.get_record(conn, rt.name, cmd.id, lock=True)
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
@@ -138,6 +171,7 @@ class Engine:
         self, conn: Connection, rt: RecordType, cmd: UpdateCommand, row: _RowState, ctx: Context, at: int
     ) -> _Pending | WriteResult:
         """Everything that can refuse an update; the row itself is written by _write_updates."""
+        perm.require_visible(ctx.principal, rt, row.id, row.data)
         check_preconditions(
             conn,
             row,
@@ -191,9 +225,11 @@ class Engine:
     def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
         with self._tx(conn) as c:
             rt = self.catalog.record_type(c, cmd.type)
+            perm.require(ctx.principal, rt, "DELETE")
             row = store.get_record(c, rt.name, cmd.id, lock=True)
             if row is None:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
+            perm.require_visible(ctx.principal, rt, cmd.id, row.data)
             check_preconditions(
                 c,
                 row,
@@ -280,6 +316,7 @@ class Engine:
             pending: list[_Pending] = []
             for cmd in cmds:
                 try:
+                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
                     row = rows.get(cmd.id)
                     if row is None or cmd.type != rt.name:
                         raise NotFound(f"no {cmd.type} record with id {cmd.id}")
@@ -509,7 +546,7 @@ class Engine:
             [
                 {"record_type": rt.name, "record_id": rid, "version": version, "op": op, "actor": ctx.actor,
                  "channel": ctx.channel, "at": at, "changes": [c.to_json() for c in changes],
-                 "reason": ctx.reason}
+                 "reason": ctx.reason, "client_id": ctx.client_id}
                 for rid, version, changes in items
             ],
         )  # fmt: skip
@@ -519,7 +556,7 @@ class Engine:
                 {"event_type": event, "record_type": rt.name, "record_id": rid, "version": version,
                  "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at, "delivered_at": None,
                  "payload": {"type": event, "record_type": rt.name, "record_id": rid, "version": version,
-                             "actor": ctx.actor, "channel": ctx.channel, "at": stamp,
+                             "actor": ctx.actor, "client_id": ctx.client_id, "channel": ctx.channel, "at": stamp,
                              "skip_automation": ctx.skip_automation, "changes": [c.to_json() for c in changes]}}
                 for rid, version, changes in items
             ],

@@ -66,6 +66,7 @@ class FieldDef:
     fields: tuple[FieldDef, ...] = ()  # sub_records: the columns of each row
     default_currency: str | None = None  # money
     custom: bool = False  # added at runtime through the metadata API
+    admin_only: bool = False  # only admins may write it
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -80,7 +81,7 @@ class FieldDef:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label or self.name}
-        for flag in ("required", "unique", "read_only", "custom"):
+        for flag in ("required", "unique", "read_only", "custom", "admin_only"):
             if getattr(self, flag):
                 out[flag] = True
         if self.max_length is not None:
@@ -106,7 +107,7 @@ class FieldDef:
             raise SchemaError("a field definition must be an object")
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
-            "min", "max", "options", "target", "fields", "default_currency", "custom",
+            "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -144,6 +145,7 @@ class FieldDef:
                 fields=sub,
                 default_currency=data.get("default_currency"),
                 custom=custom or bool(data.get("custom", False)),
+                admin_only=bool(data.get("admin_only", False)),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc
@@ -176,6 +178,11 @@ class RecordType:
     label: str = ""
     fields: Mapping[str, FieldDef] = field(default_factory=dict)
     pack: str | None = None
+    # Ownership: a user field naming the owner, a multi-user field naming followers, and
+    # whether standard users see and change only the records they own or follow.
+    owner_field: str | None = None
+    follower_field: str | None = None
+    restrict_to_owners: bool = False
 
     def __iter__(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
@@ -191,6 +198,9 @@ class RecordType:
             "name": self.name,
             "label": self.label or self.name,
             "pack": self.pack,
+            "owner_field": self.owner_field,
+            "follower_field": self.follower_field,
+            "restrict_to_owners": self.restrict_to_owners,
             "system_fields": list(SYSTEM_FIELDS),
             "fields": [f.to_json() for f in self.fields.values()],
         }

@@ -45,5 +45,18 @@ def parse_pack(name: str, data: Any) -> Pack:
             if fd.name in fields:
                 raise SchemaError(f"pack {name!r}: {tname}.{fd.name} is defined twice")
             fields[fd.name] = fd
-        types.append(RecordType(name=tname, label=str(tdef.get("label") or ""), fields=fields, pack=name))
+        rt = RecordType(
+            name=tname,
+            label=str(tdef.get("label") or ""),
+            fields=fields,
+            pack=name,
+            owner_field=tdef.get("owner_field"),
+            follower_field=tdef.get("follower_field"),
+            restrict_to_owners=bool(tdef.get("restrict_to_owners", False)),
+        )
+        for attr, ftype in (("owner_field", "user"), ("follower_field", "multi_user")):
+            ref = getattr(rt, attr)
+            if ref is not None and (ref not in fields or fields[ref].type != ftype):
+                raise SchemaError(f"pack {name!r}: {tname}.{attr} must name a {ftype} field")
+        types.append(rt)
     return Pack(name=name, description=str(data.get("description") or ""), types=tuple(types))

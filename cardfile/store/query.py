@@ -111,9 +111,19 @@ def list_records(
     *,
     after: tuple[Any, int] | None,
     limit: int,
+    visible_to: tuple[str | None, str | None, int] | None = None,
 ) -> list[Row[Any]]:
-    """Nulls sort first ascending (last descending) on both engines."""
+    """Nulls sort first ascending (last descending) on both engines.
+
+    ``visible_to`` = (owner field, follower field, user id) keeps only the records that
+    user owns or follows."""
     q = select(R).where(_where(conn, type_name, filters))
+    if visible_to is not None:
+        owner, follower, uid = visible_to
+        seen = [_expr(owner, "number") == uid] if owner else []
+        if follower:
+            seen.append(_list_contains(conn, follower, uid))
+        q = q.where(or_(*seen)) if seen else q.where(R.c.id < 0)
     idcol = R.c.id
     if sort.field is None:
         if after is not None:

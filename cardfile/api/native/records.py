@@ -107,8 +107,16 @@ async def list_(
     page = await run_read(
         svc,
         creds,
-        lambda conn, _p: list_records(
-            svc.db, svc.catalog, type_name, params, sort=sort, limit=limit, cursor=cursor, conn=conn
+        lambda conn, p: list_records(
+            svc.db,
+            svc.catalog,
+            type_name,
+            params,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            conn=conn,
+            principal=p,
         ),
     )
     return json_response(page)
@@ -127,7 +135,7 @@ async def create(
     reason = _reason(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
         rt = svc.catalog.record_type(conn, type_name)
         result = svc.engine.create(CreateCommand(type_name, _ops(rt, body), validate_only=dry), ctx, conn)
         return _write_json(result, 200 if dry else 201)
@@ -151,7 +159,7 @@ async def update_many(type_name: str, request: Request, creds: Caller) -> Respon
     reason = _reason(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
         rt = svc.catalog.record_type(conn, type_name)
         cmds = []
         errors: list[FieldError] = []
@@ -200,7 +208,7 @@ async def upsert(type_name: str, request: Request, creds: Caller) -> Response:
     reason = _reason(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
         rt = svc.catalog.record_type(conn, type_name)
         prepared = []
         for i, item in enumerate(items):
@@ -228,7 +236,7 @@ async def upsert(type_name: str, request: Request, creds: Caller) -> Response:
 @router.get("/{type_name}/{record_id}", summary="Get a record")
 async def get(type_name: str, record_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
-    record = await run_read(svc, creds, lambda conn, _p: svc.engine.get(type_name, record_id, conn))
+    record = await run_read(svc, creds, lambda conn, p: svc.engine.get(type_name, record_id, conn, p))
     headers = record_headers(record)
     if request.headers.get("if-none-match") == headers["ETag"]:
         return Response(status_code=304, headers=headers)
@@ -252,7 +260,7 @@ async def update(
     reason = _reason(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
         rt = svc.catalog.record_type(conn, type_name)
         cmd = UpdateCommand(
             type_name,
@@ -275,7 +283,7 @@ async def delete(type_name: str, record_id: int, request: Request, creds: Caller
     reason = _reason(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
         cmd = DeleteCommand(
             type_name,
             record_id,
@@ -302,8 +310,8 @@ async def history(
     entries = await run_read(
         svc,
         creds,
-        lambda conn, _p: history_ops.list_history(
-            svc.engine, type_name, record_id, limit=limit, before=before, conn=conn
+        lambda conn, p: history_ops.list_history(
+            svc.engine, type_name, record_id, limit=limit, before=before, conn=conn, principal=p
         ),
     )
     return json_response({"items": entries})
@@ -322,7 +330,7 @@ async def revert(type_name: str, record_id: int, request: Request, creds: Caller
     reason = _reason(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
         result = history_ops.revert(
             svc.engine, type_name, record_id, version, ctx, expected_version=cond.expected_version, conn=conn
         )

@@ -18,6 +18,7 @@ from cardfile.api.native.http import (
 )
 from cardfile.api.native.writes import run_write
 from cardfile.auth.principal import Principal
+from cardfile.engine.permissions import require_metadata
 from cardfile.errors import BadRequest, UnknownRecordType
 from cardfile.fieldtypes import registry
 
@@ -31,7 +32,8 @@ Caller = Annotated[Credentials, Depends(credentials_of)]
 async def list_types(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, _principal: Principal) -> list[dict[str, object]]:
+    def read(conn: Connection, principal: Principal) -> list[dict[str, object]]:
+        require_metadata(principal, "READ")
         return [rt.to_json() for rt in svc.catalog.current(conn).types.values()]
 
     return json_response({"items": await run_read(svc, creds, read), "field_types": list(registry)})
@@ -41,7 +43,8 @@ async def list_types(request: Request, creds: Caller) -> Response:
 async def get_type(type_name: str, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, _principal: Principal) -> dict[str, object]:
+    def read(conn: Connection, principal: Principal) -> dict[str, object]:
+        require_metadata(principal, "READ")
         rt = svc.catalog.current(conn).get(type_name)
         if rt is None:
             raise UnknownRecordType(f"no record type {type_name!r}")
@@ -64,7 +67,8 @@ async def add_field(type_name: str, request: Request, creds: Caller) -> Response
     if not isinstance(body, dict):
         raise BadRequest("the body must be a field definition object")
 
-    def write(conn: Connection, _principal: Principal) -> Response:
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_metadata(principal, "WRITE")
         fd = svc.catalog.add_field(type_name, body, conn)
         return json_response(fd.to_json(), 201, {"Location": f"/api/types/{type_name}"})
 
