@@ -51,7 +51,10 @@ def test_every_committed_change_has_one_history_row_and_one_event(svc: Services)
         assert o.created_at == h.at
         # history stores changes as a list in field order, exactly as the event carries them
         assert o.payload["changes"] == h.changes
-    assert hist[3].changes == [{"field": "score", "old": 2, "new": 1}, {"field": "tags", "old": ["vip"], "new": []}]
+    assert hist[3].changes == [
+        {"field": "score", "old": 2, "new": 1},
+        {"field": "tags", "old": ["vip"], "new": []},
+    ]
     assert hist[3].reason == "revert to version 1"
 
 
