@@ -58,6 +58,7 @@ class Database:
                 pool_size=8,
                 max_overflow=56,
                 json_serializer=_json_dumps,
+                hide_parameters=True,  # SQL logs and errors never show values (key digests, hashes)
                 json_deserializer=orjson.loads,
             )
             self._setup_sqlite(sync)
@@ -71,6 +72,7 @@ class Database:
                 max_overflow=30,
                 pool_pre_ping=True,
                 json_serializer=_json_dumps,
+                hide_parameters=True,  # SQL logs and errors never show values (key digests, hashes)
                 json_deserializer=orjson.loads,
             )
 
