@@ -102,6 +102,14 @@ def serve(
         bool, typer.Option(help="Refuse PATCH/DELETE without If-Match or If-Unmodified-Since (428).")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    rate_limit_storage: Annotated[
+        str | None,
+        typer.Option(
+            "--rate-limit-storage",
+            metavar="URI",
+            help="Rate-limit counts: memory:// (this process) or redis://host:port/db (shared by processes).",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP server."""
     import uvicorn
@@ -112,7 +120,8 @@ def serve(
     packs = list(pack or [])
     if demo and "demo" not in packs:
         packs.append("demo")
-    svc = _services(data, database, packs, require_preconditions=require_preconditions)
+    limits = {"rate_limit_storage": rate_limit_storage} if rate_limit_storage else {}
+    svc = _services(data, database, packs, require_preconditions=require_preconditions, **limits)
     if demo:
         if not has_records(svc):
             seed_demo(svc)

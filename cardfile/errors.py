@@ -195,13 +195,31 @@ class ValidationFailed(CardfileError):
 
 
 class RateLimited(CardfileError):
+    """The caller's budget is spent: retry after ``retry_after`` seconds. ``limit``,
+    ``remaining``, ``reset`` (seconds) and ``policy`` (e.g. ``"100;w=60"``) describe the
+    budget, for the ``RateLimit`` and ``RateLimit-Policy`` headers, when known."""
+
     code = "RATE_LIMITED"
     status = 429
     title = "Too many requests"
 
-    def __init__(self, detail: str = "", *, retry_after: int = 1, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        retry_after: int = 1,
+        limit: int | None = None,
+        remaining: int | None = None,
+        reset: int | None = None,
+        policy: str | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+        self.limit = limit
+        self.remaining = remaining
+        self.reset = reset
+        self.policy = policy
 
 
 class Locked(CardfileError):

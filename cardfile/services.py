@@ -9,6 +9,7 @@ from cardfile.auth.keys import SigningKeys
 from cardfile.auth.tokens import TokenService
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.update import Engine
+from cardfile.ratelimit import RateLimiter
 from cardfile.schema.packs import load_pack
 from cardfile.settings import Settings
 from cardfile.store.database import Database
@@ -23,12 +24,18 @@ class Services:
     catalog: Catalog
     engine: Engine
     auth: Authenticator
+    rate_limiter: RateLimiter
 
     def close(self) -> None:
+        self.rate_limiter.close()
         self.db.dispose()
 
 
 def open_services(settings: Settings, *, migrate: bool = True) -> Services:
+    # first: a bad storage URI or limit fails before anything is opened
+    limiter = RateLimiter(
+        settings.rate_limit_storage, settings.rate_limits, enabled=settings.rate_limits_enabled
+    )
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_url, sync=settings.sqlite_sync, busy_timeout_ms=settings.busy_timeout_ms)
@@ -44,4 +51,11 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
         audience=settings.audience,
         ttl_s=settings.token_ttl_s,
     )
-    return Services(settings=settings, db=db, catalog=catalog, engine=engine, auth=Authenticator(tokens))
+    return Services(
+        settings=settings,
+        db=db,
+        catalog=catalog,
+        engine=engine,
+        auth=Authenticator(tokens),
+        rate_limiter=limiter,
+    )

@@ -6,12 +6,36 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Settings"]
+__all__ = ["DEFAULT_RATE_LIMITS", "Settings"]
 
 
 def _env_bool(name: str, default: bool) -> bool:
     v = os.environ.get(name)
     return default if v is None else v.strip().lower() in ("1", "true", "yes", "on")
+
+
+# Requests per caller (API key, token or, without credentials, client IP) and route group.
+DEFAULT_RATE_LIMITS = {
+    "records.read": "600/minute",
+    "records.write": "300/minute",
+    "metadata": "120/minute",
+    "auth": "60/minute",  # the OAuth2 endpoints that check a password or client secret, per IP
+}
+
+
+def _rate_limits() -> dict[str, str]:
+    """The default limits, with ``CARDFILE_RATE_LIMITS="group=LIMIT;group=LIMIT"`` over them."""
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for part in os.environ.get("CARDFILE_RATE_LIMITS", "").split(";"):
+        if not part.strip():
+            continue
+        group, sep, limit = (p.strip() for p in part.partition("="))
+        if not sep or not group or not limit:
+            raise ValueError(
+                f"CARDFILE_RATE_LIMITS: {part.strip()!r} is not group=LIMIT, e.g. records.read=600/minute"
+            )
+        limits[group] = limit
+    return limits
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,13 @@ class Settings:
     token_ttl_s: int = 3600
     # a retired signing key keeps verifying this long: longer than any token lives
     key_overlap_s: int = 24 * 3600
+
+    # rate limits: memory:// counts per process; redis://host:port/db shares counts between processes
+    rate_limit_storage: str = field(
+        default_factory=lambda: os.environ.get("CARDFILE_RATE_LIMIT_STORAGE", "memory://")
+    )
+    rate_limits: dict[str, str] = field(default_factory=_rate_limits, hash=False)
+    rate_limits_enabled: bool = field(default_factory=lambda: _env_bool("CARDFILE_RATE_LIMITS_ENABLED", True))
 
     @property
     def db_url(self) -> str:

@@ -143,3 +143,17 @@ def api(live: LiveServer) -> Iterator[httpx.Client]:
 
 
 __all__ = ["LiveServer", "replace", "start_live"]
+
+
+# --- Redis, for the rate-limit tests (tests/redis_server.py) -----------------------------
+
+from tests.redis_server import RedisServer, start_redis  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real Redis server for the whole session, on a free loopback port; fails (never
+    skips) when redis-server is not installed."""
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 import cardfile
+from cardfile.api import oauth2
 from cardfile.api.native import records, types
-from cardfile.api.native.http import json_response
+from cardfile.api.native.http import RateLimitHeaders, json_response
 from cardfile.api.native.problems import install_problem_handlers
 from cardfile.services import Services
 
@@ -31,10 +32,12 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     install_problem_handlers(app)
+    app.add_middleware(RateLimitHeaders)
 
     # Included one level deep: every nesting of routers is another matching pass per request.
     app.include_router(records.router, prefix="/api")
     app.include_router(types.router, prefix="/api")
+    app.include_router(oauth2.router)
 
     @app.get("/api/health", tags=["health"], summary="Liveness (no authentication)")
     async def health() -> Response:

@@ -99,6 +99,20 @@ def test_every_write_path_is_in_history(live: LiveServer, api: httpx.Client) -> 
     _assert_history_and_outbox_agree(live, "contacts", rid)
 
 
+def test_upsert_create_is_in_history(live: LiveServer, api: httpx.Client) -> None:
+    r = api.post(
+        "/api/records/contacts/upsert",
+        json={"match_on": "email", "records": [{"email": "ada@example.com", "last_name": "Lovelace"}]},
+    )
+    assert r.status_code == 200, r.text
+    result = r.json()["results"][0]
+    assert result["action"] == "created"
+    [entry] = _history(api, "contacts", result["id"])
+    assert (entry["version"], entry["op"], entry["actor"], entry["channel"]) == (1, "create", "tester", "api")
+    assert _changes(entry) == {"email": (None, "ada@example.com"), "last_name": (None, "Lovelace")}
+    _assert_history_and_outbox_agree(live, "contacts", result["id"])
+
+
 def test_revert_response(live: LiveServer, api: httpx.Client) -> None:
     rid = api.post("/api/records/contacts", json={"last_name": "A", "score": 1}).json()["id"]
     api.patch(f"/api/records/contacts/{rid}", json={"score": 2})
@@ -213,6 +227,11 @@ def test_revert_deal_with_keyed_text_sub_records_and_links(live: LiveServer, api
         {"id": 1, "product": "Widget", "quantity": 2, "unit_price": None},
         {"id": 4, "product": "Gadget", "quantity": 1, "unit_price": None},
     ]
+    # keyed text is restored whole: a key added since goes away again
+    assert api.patch(f"/api/records/deals/{did}", json={"links.contract": "c-9"}).status_code == 200
+    r = api.post(f"/api/records/deals/{did}/revert", json={"version": 5})
+    assert r.status_code == 200, r.text
+    assert r.json()["record"]["links"] == {"proposal": "p-1"}
     # a later revert of a sub-record change works the same way
     r = api.post(f"/api/records/deals/{did}/revert", json={"version": 3})
     assert r.status_code == 200, r.text

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
 
 import httpx
 import pytest
 
+from cardfile.settings import Settings
 from tests.conftest import LiveServer
 
 CLIENTS = 32
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # All 32 clients share one API key, so one rate-limit budget; the limiter has its own tests.
+    return dataclasses.replace(settings, rate_limits_enabled=False)
 
 
 def _run(n: int, target: object) -> None:

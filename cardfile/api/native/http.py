@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import email.utils
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cardfile.auth.authenticator import Authenticator
 from cardfile.auth.principal import Principal
@@ -25,6 +26,7 @@ from cardfile.errors import (
     Unauthenticated,
     UnsupportedMediaType,
 )
+from cardfile.ratelimit import client_identity, token_identity
 from cardfile.services import Services
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "json_response",
     "Credentials",
     "credentials_of",
+    "limited",
+    "RateLimitHeaders",
     "run_read",
     "read_json",
     "record_headers",
@@ -63,13 +67,69 @@ class Credentials:
         return self.authenticator.authenticate(conn, self.token)
 
 
+def _token(auth: HTTPAuthorizationCredentials | None) -> str | None:
+    if auth is None or auth.scheme.lower() != "bearer":
+        return None
+    return auth.credentials.strip() or None
+
+
 async def credentials_of(
     request: Request,
     auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Credentials:
-    if auth is None or auth.scheme.lower() != "bearer" or not auth.credentials.strip():
+    token = _token(auth)
+    if token is None:
         raise Unauthenticated("send 'Authorization: Bearer <API key or access token>'")
-    return Credentials(auth.credentials.strip(), services_of(request).auth)
+    return Credentials(token, services_of(request).auth)
+
+
+_RATE_STATE = "rate_limit"  # request.state key of the RateState that RateLimitHeaders sends
+
+
+def limited(group: str, *, reads: str | None = None) -> Callable[..., Awaitable[None]]:
+    """A dependency that counts the request in ``group`` (in ``reads`` for GET and HEAD,
+    when given) against its caller's budget: the digest of its bearer token, or its client
+    IP when it sent none (before authentication, so floods without credentials are
+    limited too). Over the budget it raises ``RateLimited`` (429); no thread hop, no DB."""
+
+    async def count(
+        request: Request, auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> None:
+        token = _token(auth)
+        if token is not None:
+            identity = token_identity(token)
+        else:
+            identity = client_identity(request.client.host if request.client else None)
+        name = reads if reads is not None and request.method in ("GET", "HEAD") else group
+        state = services_of(request).rate_limiter.hit(name, identity)
+        if state is not None:
+            setattr(request.state, _RATE_STATE, state)
+
+    return count
+
+
+class RateLimitHeaders:
+    """ASGI middleware: the ``RateLimit`` headers of a counted request on its response,
+    whatever produced it (a handler or an error); a response that has them (a 429) keeps its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state", {}).get(_RATE_STATE)
+                headers = message.get("headers", ())
+                if state is not None and not any(k == b"ratelimit-policy" for k, _v in headers):
+                    extra = [(k.lower().encode(), v.encode()) for k, v in state.headers().items()]
+                    message["headers"] = [*headers, *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 async def run_read(svc: Services, creds: Credentials, fn: Callable[[Connection, Principal], T]) -> T:

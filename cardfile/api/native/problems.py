@@ -19,6 +19,7 @@ from cardfile.errors import (
     RateLimited,
     ValidationFailed,
 )
+from cardfile.ratelimit import rate_limit_headers
 
 __all__ = ["install_problem_handlers", "problem_json", "problem_response"]
 
@@ -54,7 +55,9 @@ def problem_json(exc: CardfileError) -> dict[str, Any]:
 def problem_response(exc: CardfileError) -> Response:
     headers = {}
     if isinstance(exc, Locked | RateLimited):
-        headers["Retry-After"] = str(exc.retry_after)
+        headers["Retry-After"] = str(max(1, exc.retry_after))
+    if isinstance(exc, RateLimited) and exc.policy is not None and exc.limit is not None:
+        headers.update(rate_limit_headers(exc.policy, exc.limit, exc.remaining, exc.reset))
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="cardfile"'
     return Response(

@@ -14,6 +14,7 @@ from cardfile.api.native.http import (
     Credentials,
     credentials_of,
     json_response,
+    limited,
     read_json,
     record_headers,
     run_read,
@@ -39,7 +40,12 @@ from cardfile.schema.model import RecordType
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/records", tags=["records"])
+# GETs count as "records.read", every other method as "records.write".
+router = APIRouter(
+    prefix="/records",
+    tags=["records"],
+    dependencies=[Depends(limited("records.write", reads="records.read"))],
+)
 Caller = Annotated[Credentials, Depends(credentials_of)]
 CHANNEL = "api"
 

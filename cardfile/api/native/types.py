@@ -12,6 +12,7 @@ from cardfile.api.native.http import (
     Credentials,
     credentials_of,
     json_response,
+    limited,
     read_json,
     run_read,
     services_of,
@@ -24,7 +25,7 @@ from cardfile.fieldtypes import registry
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/types", tags=["metadata"])
+router = APIRouter(prefix="/types", tags=["metadata"], dependencies=[Depends(limited("metadata"))])
 Caller = Annotated[Credentials, Depends(credentials_of)]
 
 
