@@ -96,6 +96,23 @@ def test_memory_storage_one_server(tmp_path: Path) -> None:
             assert api.get("/api/types").status_code == 200
 
 
+def test_password_and_secret_checks_are_limited_per_ip(tmp_path: Path) -> None:
+    """The OAuth2 endpoints that check a secret count in the "auth" group, so a password or
+    client-secret guesser is slowed down; the 429 carries Retry-After like every other."""
+    limits = {**DEFAULT_RATE_LIMITS, "auth": "3/minute"}
+    with _server(Settings(data_dir=tmp_path, packs=("demo",), rate_limits=limits)) as (url, _svc):
+        with _client(url, None) as anon:
+            guess = {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "guess"}
+            for i in range(3):
+                r = anon.post("/oauth2/token", data=guess)
+                assert r.status_code == 400 and r.json()["error"] == "invalid_client", r.text
+                assert _budget(r)[:2] == (3, 2 - i)
+            _assert_limited(anon.post("/oauth2/token", data=guess), limit=3)
+            _assert_limited(anon.post("/oauth2/revoke", data={"token": "x"}), limit=3)
+            # reading the public metadata is not a guess
+            assert anon.get("/.well-known/oauth-authorization-server").status_code == 200
+
+
 def test_two_server_processes_share_one_budget_through_redis(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
