@@ -57,13 +57,16 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
 
 
 def type_to_definition(rt: RecordType) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "label": rt.label,
         "fields": [f.to_json() for f in rt.fields.values()],
         "owner_field": rt.owner_field,
         "follower_field": rt.follower_field,
         "restrict_to_owners": rt.restrict_to_owners,
     }
+    if rt.unique_together:  # only when set, so definitions stored before it compare equal
+        out["unique_together"] = [list(g) for g in rt.unique_together]
+    return out
 
 
 def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> RecordType:
@@ -79,6 +82,7 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         owner_field=d.get("owner_field"),
         follower_field=d.get("follower_field"),
         restrict_to_owners=bool(d.get("restrict_to_owners", False)),
+        unique_together=tuple(tuple(g) for g in d.get("unique_together") or ()),
     )
 
 
@@ -117,6 +121,9 @@ class Catalog:
                 for rt in pack.types:
                     for fd in rt:
                         check_field(fd, names)
+                    for group in rt.unique_together:
+                        if any(registry.get(rt.fields[n].type).multi for n in group):
+                            raise SchemaError(f"{rt.name}: unique_together takes single-value fields only")
                     old = existing.get(rt.name)
                     custom = [f for f in old if f.custom and f.name not in rt.fields] if old else []
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from cardfile.engine.commands import Context, ops_from_json
-from cardfile.engine.update import Engine, _bounded
+from cardfile.engine.update import Engine, _bounded, composite_key
 from cardfile.errors import Duplicate, FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.store import tables
@@ -56,6 +56,11 @@ def import_records(
                         if key is not None:
                             uniques.append({"record_type": type_name, "field": fd.name, "value": _bounded(key),
                                             "record_id": rid})  # fmt: skip
+                for group in rt.unique_together:
+                    ckey = composite_key(rt, group, data)
+                    if ckey is not None:
+                        uniques.append({"record_type": type_name, "field": "+".join(group),
+                                        "value": _bounded(ckey), "record_id": rid})  # fmt: skip
             if uniques:
                 seen = {(u["field"], u["value"]) for u in uniques}
                 if len(seen) != len(uniques):

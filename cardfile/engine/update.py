@@ -8,6 +8,7 @@ links and unique values, then write the record, a history row and an outbox even
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -100,6 +101,40 @@ class Engine:
             raise NotFound(f"no {type_name} record with id {record_id}")
         perm.require_visible(principal, rt, record_id, row.data)
         return record_json(rt, row)
+
+    def find_unique(self, conn: Connection, type_name: str, values: dict[str, Any]) -> int | None:
+        """The id of the record holding these values of one unique field (``{field: value}``)
+        or of one ``unique_together`` group (a value per field of the group), or None.
+        Values are parsed by their field types; a bad one raises ValidationFailed."""
+        rt = self.catalog.record_type(conn, type_name)
+        names = tuple(values)
+        if len(names) == 1 and (fd := rt.get(names[0])) is not None and fd.unique:
+            group: tuple[str, ...] = names
+        else:
+            group = next((g for g in rt.unique_together if set(g) == set(names)), ())
+            if not group:
+                raise ValueError(f"{type_name} has no unique field or group {names!r}")
+        data: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for name in group:
+            fd = rt.fields[name]
+            ft = registry.get(fd.type)
+            if values[name] is None:
+                continue
+            try:
+                data[name] = ft.parse(values[name], fd)
+            except InvalidValue as exc:
+                errors.extend(exc.to_field_errors(name))
+        if errors:
+            raise ValidationFailed(errors)
+        if len(group) == 1:
+            fd = rt.fields[group[0]]
+            key = registry.get(fd.type).unique_key(data[group[0]], fd) if data else None
+        else:
+            key = composite_key(rt, group, data)
+        if key is None:
+            return None
+        return store.unique_owner(conn, type_name, "+".join(group), _bounded(key))
 
     # -- create -------------------------------------------------------------------
     def create(self, cmd: CreateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -479,6 +514,13 @@ class Engine:
             after = ft.unique_key(applied.data[name], fd) if name in applied.data else None
             if before != after:
                 moves.append((name, before, after))
+        touched = set(applied.touched)
+        for group in rt.unique_together:
+            if touched.intersection(group):
+                before = composite_key(rt, group, old)
+                after = composite_key(rt, group, applied.data)
+                if before != after:
+                    moves.append(("+".join(group), before, after))
         if not moves:
             return
         errors: list[FieldError] = []
@@ -491,11 +533,13 @@ class Engine:
                     conn, rt.name, name, _bounded(after), record_id
                 ):
                     holder = store.unique_owner(conn, rt.name, name, _bounded(after))
+                    what = " and ".join(repr(n) for n in name.split("+"))
                     errors.append(
                         FieldError(
                             name,
                             "DUPLICATE_VALUE",
-                            f"{name!r} must be unique; record {holder} has this value",
+                            f"{what} must be unique{' together' if '+' in name else ''}; "
+                            f"record {holder} has this value",
                         )
                     )
             if errors:
@@ -597,6 +641,18 @@ class _Pending:
     after: _RowState
     changes: list[Change]
     result: WriteResult
+
+
+def composite_key(rt: RecordType, group: Sequence[str], data: dict[str, Any]) -> str | None:
+    """The unique key of a ``unique_together`` group: each field's unique key in a JSON list
+    (null for an empty one); None when every field of the group is empty."""
+    keys: list[str | None] = []
+    for name in group:
+        fd = rt.fields[name]
+        keys.append(registry.get(fd.type).unique_key(data[name], fd) if name in data else None)
+    if all(k is None for k in keys):
+        return None
+    return json.dumps(keys, ensure_ascii=False, separators=(",", ":"))
 
 
 def _bounded(key: str) -> str:

@@ -1,4 +1,4 @@
-"""Text types: text, long_text, email, url, phone.
+"""Text types: text, long_text, multi_text, email, url, phone.
 
 All are stored as a ``str``. ``parse`` checks the shape of the input; the length limit
 (``max_length``, or the type's default) is a constraint checked by ``validate``.
@@ -14,7 +14,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from cardfile.errors import FieldError
-from cardfile.fieldtypes.base import InvalidValue, SingleValueFieldType
+from cardfile.fieldtypes.base import InvalidValue, MultiValueFieldType, SingleValueFieldType
 from cardfile.fieldtypes.registry import registry
 from cardfile.schema.model import FieldDef
 
@@ -22,6 +22,7 @@ __all__ = [
     "URL_MAX_LENGTH",
     "Email",
     "LongText",
+    "MultiText",
     "Phone",
     "Text",
     "TextLike",
@@ -142,6 +143,28 @@ class LongText(TextLike):
                 "INVALID_TEXT", "text cannot contain control characters other than newline, tab and CR"
             )
         return s
+
+
+@registry.register
+class MultiText(MultiValueFieldType):
+    """Several distinct lines of text in the order given (street lines, aliases, keywords)."""
+
+    name = "multi_text"
+    default_max_length = 255  # per item
+
+    def parse_item(self, raw: Any, field: FieldDef) -> str:
+        s = parse_line(raw)
+        if not s.strip():
+            raise InvalidValue("INVALID_TEXT", "an item cannot be empty")
+        return s
+
+    def validate(self, value: Any, field: FieldDef) -> list[FieldError]:
+        limit = field.max_length if field.max_length is not None else self.default_max_length
+        errors: list[FieldError] = []
+        for i, item in enumerate(value if isinstance(value, list) else ()):
+            if isinstance(item, str):
+                errors.extend(check_length(item, limit, field.name, f"[{i}]"))
+        return errors
 
 
 @registry.register

@@ -183,6 +183,8 @@ class RecordType:
     owner_field: str | None = None
     follower_field: str | None = None
     restrict_to_owners: bool = False
+    # Groups of fields whose values together are unique (each group a tuple of field names).
+    unique_together: tuple[tuple[str, ...], ...] = ()
 
     def __iter__(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
@@ -194,7 +196,7 @@ class RecordType:
         return replace(self, fields={**self.fields, fd.name: fd})
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "label": self.label or self.name,
             "pack": self.pack,
@@ -204,6 +206,9 @@ class RecordType:
             "system_fields": list(SYSTEM_FIELDS),
             "fields": [f.to_json() for f in self.fields.values()],
         }
+        if self.unique_together:
+            out["unique_together"] = [list(g) for g in self.unique_together]
+        return out
 
 
 @dataclass(frozen=True)

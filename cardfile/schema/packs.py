@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -10,7 +11,7 @@ import yaml
 
 from cardfile.schema.model import FieldDef, RecordType, SchemaError, is_valid_name
 
-__all__ = ["Pack", "available_packs", "load_pack"]
+__all__ = ["Pack", "available_packs", "load_pack", "parse_unique_together"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ def parse_pack(name: str, data: Any) -> Pack:
             owner_field=tdef.get("owner_field"),
             follower_field=tdef.get("follower_field"),
             restrict_to_owners=bool(tdef.get("restrict_to_owners", False)),
+            unique_together=parse_unique_together(
+                tdef.get("unique_together"), fields, f"pack {name!r}: {tname}"
+            ),
         )
         for attr, ftype in (("owner_field", "user"), ("follower_field", "multi_user")):
             ref = getattr(rt, attr)
@@ -60,3 +64,23 @@ def parse_pack(name: str, data: Any) -> Pack:
                 raise SchemaError(f"pack {name!r}: {tname}.{attr} must name a {ftype} field")
         types.append(rt)
     return Pack(name=name, description=str(data.get("description") or ""), types=tuple(types))
+
+
+def parse_unique_together(
+    raw: Any, fields: Mapping[str, FieldDef], where: str
+) -> tuple[tuple[str, ...], ...]:
+    """``[[a, b], ...]``: each group names two or more fields whose values together are unique."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SchemaError(f"{where}: unique_together must be a list of field-name lists")
+    groups = []
+    for g in raw:
+        names_ok = isinstance(g, list) and all(isinstance(n, str) for n in g)
+        if not names_ok or len(g) < 2 or len(set(g)) != len(g):
+            raise SchemaError(f"{where}: each unique_together group lists two or more distinct field names")
+        unknown = [n for n in g if n not in fields]
+        if unknown:
+            raise SchemaError(f"{where}: unique_together names unknown field(s) {', '.join(unknown)}")
+        groups.append(tuple(g))
+    return tuple(groups)

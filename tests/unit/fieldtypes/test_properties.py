@@ -43,6 +43,7 @@ MULTI: dict[str, tuple[FieldDef, st.SearchStrategy[Any]]] = {
     "multi_lookup": (fd("multi_lookup", target="things"), st.integers(1, 12)),
     "multi_user": (fd("multi_user"), st.integers(1, 12)),
     "files": (fd("files"), _urls),
+    "multi_text": (fd("multi_text"), _words),
 }
 
 

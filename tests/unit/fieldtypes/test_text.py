@@ -210,3 +210,31 @@ def test_kind_and_no_references(type_: str) -> None:
     assert t.sql_kind == "text"
     assert not t.multi
     assert list(t.references(SAMPLE[type_], fd(type_))) == []
+
+
+# -- multi_text ---------------------------------------------------------------------
+
+
+def test_multi_text_parses_distinct_lines_in_order() -> None:
+    assert parse(fd("multi_text"), ["11th St", "Rockford", "11th St"]) == ["11th St", "Rockford"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "found"),
+    [
+        ("11th St", [("f", "NOT_A_LIST")]),
+        (
+            ["ok", 7, "", "two\nlines"],
+            [("f[1]", "NOT_A_STRING"), ("f[2]", "INVALID_TEXT"), ("f[3]", "INVALID_TEXT")],
+        ),
+    ],
+)
+def test_multi_text_refuses_each_bad_item(raw: Any, found: list[tuple[str, str]]) -> None:
+    assert parse_fails(fd("multi_text"), raw) == found
+
+
+def test_multi_text_ops_and_item_length() -> None:
+    f = fd("multi_text", max_length=5)
+    assert apply(f, ["a", "b"], "add", ["c", "a"]) == ["a", "b", "c"]
+    assert apply(f, ["a", "b"], "remove", ["a"]) == ["b"]
+    assert validate(f, ["short", "too long"]) == [("f[1]", "TOO_LONG")]
