@@ -54,6 +54,8 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
             check_field(col, types, nested=True)
     if fd.unique and registry.get(fd.type).multi:
         raise SchemaError(f"field {fd.name!r}: only single-value fields can be unique")
+    if fd.max_items is not None and not registry.get(fd.type).multi:
+        raise SchemaError(f"field {fd.name!r}: only multi-value fields take max_items")
 
 
 def type_to_definition(rt: RecordType) -> dict[str, Any]:
@@ -154,3 +156,23 @@ class Catalog:
             schema_store.save_type(conn, type_name, type_to_definition(new), rt.pack)
             schema_store.bump_schema_version(conn)
         return fd
+
+    def add_type(self, rt: RecordType, conn: Connection | None = None) -> RecordType:
+        """Create a record type at runtime (e.g. a custom object); its fields are custom."""
+        with self.db.using(conn, write=True) as conn:
+            types = self.current(conn).types
+            if rt.name in types:
+                raise Conflict(f"a record type {rt.name!r} exists")
+            fields = {n: replace(f, custom=True) for n, f in rt.fields.items()}
+            rt = replace(rt, fields=fields)
+            errors = []
+            for fd in rt:
+                try:
+                    check_field(fd, {*types, rt.name})
+                except SchemaError as exc:
+                    errors.append(FieldError(fd.name, "INVALID_FIELD", str(exc)))
+            if errors:
+                raise ValidationFailed(errors)
+            schema_store.save_type(conn, rt.name, type_to_definition(rt), rt.pack)
+            schema_store.bump_schema_version(conn)
+        return rt

@@ -21,7 +21,7 @@ from cardfile.schema.model import RecordType
 from cardfile.store import query as sql
 from cardfile.store.database import Database
 
-__all__ = ["FILTER_OPS", "list_records"]
+__all__ = ["FILTER_OPS", "count_records", "list_records"]
 
 FILTER_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "contains", "in", "isnull")
 _OPS_BY_KIND = {
@@ -154,3 +154,32 @@ def list_records(
             sort_value = None if order.field is None else last.data.get(order.field)
             next_cursor = _encode_cursor(sort_value, int(last.id))
         return {"items": items, "next_cursor": next_cursor}
+
+
+def count_records(
+    db: Database,
+    catalog: Catalog,
+    type_name: str,
+    params: list[tuple[str, str]],
+    *,
+    conn: Connection | None = None,
+    principal: Principal | None = None,
+) -> int:
+    """How many records ``list_records`` would return over all its pages."""
+    with db.using(conn, write=False) as conn:
+        rt = catalog.record_type(conn, type_name)
+        perm.require(principal, rt, "READ")
+        filters = parse_filters(rt, params)
+        if perm.owner_filter(principal, rt) is None:
+            return sql.count_records(conn, type_name, filters)
+        # a caller limited to the records they own or follow: count what the listing shows
+        total, after = 0, None
+        while True:
+            rows = sql.list_records(
+                conn, type_name, filters, sql.Sort(None, "id"), after=after, limit=MAX_LIMIT,
+                visible_to=perm.owner_filter(principal, rt),
+            )  # fmt: skip
+            total += len(rows)
+            if len(rows) < MAX_LIMIT:
+                return total
+            after = (None, int(rows[-1].id))

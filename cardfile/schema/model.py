@@ -67,6 +67,7 @@ class FieldDef:
     default_currency: str | None = None  # money
     custom: bool = False  # added at runtime through the metadata API
     admin_only: bool = False  # only admins may write it
+    max_items: int | None = None  # multi-value fields: the most items the field may hold
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -98,6 +99,8 @@ class FieldDef:
             out["fields"] = [f.to_json() for f in self.fields]
         if self.default_currency:
             out["default_currency"] = self.default_currency
+        if self.max_items is not None:
+            out["max_items"] = self.max_items
         return out
 
     @classmethod
@@ -108,6 +111,7 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
+            "max_items",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -146,17 +150,18 @@ class FieldDef:
                 default_currency=data.get("default_currency"),
                 custom=custom or bool(data.get("custom", False)),
                 admin_only=bool(data.get("admin_only", False)),
+                max_items=_opt_int(data.get("max_items"), "max_items"),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc
         return fd
 
 
-def _opt_int(v: Any) -> int | None:
+def _opt_int(v: Any, what: str = "max_length") -> int | None:
     if v is None:
         return None
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ValueError("max_length must be a positive integer")
+        raise ValueError(f"{what} must be a positive integer")
     return v
 
 
