@@ -11,6 +11,7 @@ from starlette.responses import Response
 import cardfile
 from cardfile.api import oauth2
 from cardfile.api.dialects import highlevel
+from cardfile.api.dialects.tracker_widget import router as tracker_widget_router
 from cardfile.api.native import records, types
 from cardfile.api.native.http import RateLimitHeaders, json_response
 from cardfile.api.native.problems import install_problem_handlers
@@ -39,6 +40,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(records.router, prefix="/api")
     app.include_router(types.router, prefix="/api")
     app.include_router(oauth2.router)
+    app.include_router(tracker_widget_router, prefix="/tracker")  # /tracker/api/widget/...
     app.mount(highlevel.PREFIX, highlevel.create_app(services))
 
     @app.get("/api/health", tags=["health"], summary="Liveness (no authentication)")

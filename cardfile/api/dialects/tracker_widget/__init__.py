@@ -1,0 +1,9 @@
+"""The TrackerRMS widget dialect: ``POST /tracker/api/widget/updateRecord`` and ``getSettings``.
+
+A thin translator over the one engine, on the records of the ``tracker`` pack that the
+Tracker REST v1 dialect serves too (``docs/dialects/tracker-widget.md``).
+"""
+
+from cardfile.api.dialects.tracker_widget.routes import router
+
+__all__ = ["router"]

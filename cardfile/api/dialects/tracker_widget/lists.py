@@ -1,0 +1,71 @@
+"""getSettings: the settings lists, whose entry ids the "id" columns of updateRecord take.
+
+Every entry of the ``setting`` type (``docs/dialects/tracker-pack.md``), in list order:
+``{"id", "list", "name", "recordtype", "order", "code", "active"}`` plus ``columns``, the
+updateRecord columns that take the list's ids or names (``resourcestatusid`` for
+``resource_status``). The caller needs read access to settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from cardfile.api.dialects.tracker_widget.columns import RECORD_TYPES, SETTING, columns_of
+from cardfile.auth.principal import Principal
+from cardfile.engine.query import list_records
+from cardfile.errors import UnknownRecordType
+from cardfile.services import Services
+
+__all__ = ["settings"]
+
+
+def _columns_by_list(conn: Connection, svc: Services) -> dict[str, list[str]]:
+    """Each list -> the columns that take it, as ``<letter>.<column>`` (``R.resourcestatusid``)."""
+    out: dict[str, list[str]] = {}
+    for letter, type_name in RECORD_TYPES.items():
+        try:
+            rt = svc.catalog.record_type(conn, type_name)
+        except UnknownRecordType:
+            continue
+        for name, col in columns_of(rt).items():
+            if col.setting_list is not None:
+                out.setdefault(col.setting_list, []).append(f"{letter}.{name}")
+    return out
+
+
+def settings(conn: Connection, svc: Services, principal: Principal) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = list_records(
+            svc.db,
+            svc.catalog,
+            SETTING,
+            [],
+            sort=None,
+            limit=500,
+            cursor=cursor,
+            conn=conn,
+            principal=principal,
+        )
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    columns = _columns_by_list(conn, svc)
+    items.sort(key=lambda e: (str(e.get("list") or ""), e.get("order") is None, e.get("order") or 0, e["id"]))
+    return [
+        {
+            "id": e["id"],
+            "list": e.get("list"),
+            "name": e.get("name"),
+            "recordtype": e.get("record_type"),
+            "order": e.get("order"),
+            "code": e.get("code"),
+            "active": e.get("active"),
+            "columns": columns.get(str(e.get("list")), []),
+        }
+        for e in items
+    ]

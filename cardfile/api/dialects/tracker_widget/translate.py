@@ -1,0 +1,261 @@
+"""An updateRecord request as canonical ops on one record of the ``tracker`` pack.
+
+Columns (``columns.py``) and their values (``values.py``) become ``set`` / ``clear`` /
+``replace`` ops; settings entries named in a value are looked up in their list; custom
+fields are the fields ``cf_<id>``; skills (for C, N and R only; ignored for the other
+types) become changes of the record's ``quick_skills`` set and ``skills`` rows. Every
+problem is collected, then raised at once as ``ValidationFailed``: a column, custom
+field or skill the record does not have carries the code ``UNKNOWN_FIELD`` (outcome 4),
+anything else outcome 99. The ops go to the engine as one update, so the record changes
+wholly or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from cardfile.api.dialects.tracker_widget.columns import RECORD_TYPES, SETTING, SKILL, Column, columns_of
+from cardfile.api.dialects.tracker_widget.errors import UNKNOWN_COLUMN
+from cardfile.api.dialects.tracker_widget.parse import Entry, UpdateRecordRequest
+from cardfile.api.dialects.tracker_widget.values import value_op
+from cardfile.engine.commands import FieldOp
+from cardfile.engine.query import list_records
+from cardfile.errors import FieldError, NotFound
+from cardfile.fieldtypes.base import InvalidValue
+from cardfile.schema.model import RecordType
+from cardfile.services import Services
+
+__all__ = ["SKILL_TYPES", "Translation", "record_type_of", "translate"]
+
+# record types whose skills the widget sets (the seed: C, N and R; ignored for the rest)
+SKILL_TYPES = frozenset({"C", "N", "R"})
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def record_type_of(letter: str) -> str:
+    return RECORD_TYPES[letter]
+
+
+@dataclass
+class Translation:
+    ops: list[FieldOp] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
+    # True when an op was built from the record as read (skill rows by row id): the
+    # update must then apply to that version
+    reads_record: bool = False
+
+    def fail(self, where: str, code: str, message: str) -> None:
+        self.errors.append(FieldError(where, code, message))
+
+
+class _Lookups:
+    """Settings lists and skills, read once per request (as the system: resolving the
+    names a request uses is part of reading it, not a read the caller asked for)."""
+
+    def __init__(self, conn: Connection, svc: Services) -> None:
+        self.conn = conn
+        self.svc = svc
+        self._lists: dict[str, list[dict[str, Any]]] = {}
+        self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
+
+    def entries(self, list_name: str) -> list[dict[str, Any]]:
+        if list_name not in self._lists:
+            items: list[dict[str, Any]] = []
+            cursor = None
+            while True:
+                page = list_records(
+                    self.svc.db, self.svc.catalog, SETTING, [("list", list_name)],
+                    sort=None, limit=500, cursor=cursor, conn=self.conn,
+                )  # fmt: skip
+                items.extend(page["items"])
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            self._lists[list_name] = items
+        return self._lists[list_name]
+
+    def record(self, type_name: str, record_id: int) -> dict[str, Any] | None:
+        key = (type_name, record_id)
+        if key not in self._records:
+            try:
+                self._records[key] = self.svc.engine.get(type_name, record_id, self.conn)
+            except NotFound:
+                self._records[key] = None
+        return self._records[key]
+
+
+def translate(
+    conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
+) -> Translation:
+    out = Translation()
+    look = _Lookups(conn, svc)
+    cols = columns_of(rt)
+    for entry in req.updates:
+        col = cols.get(str(entry.key).lower())
+        if col is None:
+            out.fail(str(entry.key), UNKNOWN_COLUMN, f"{req.recordtype} records have no column {entry.key!r}")
+            continue
+        _column(out, look, rt, col, entry)
+    for entry in req.customfields:
+        fd = rt.get(f"cf_{entry.key}")
+        if fd is None:
+            out.fail(
+                entry.where, UNKNOWN_COLUMN, f"{req.recordtype} records have no custom field {entry.key}"
+            )
+            continue
+        multi = fd.type in ("multi_select", "checkbox")
+        try:
+            out.ops.append(value_op(fd, entry.value, id_column=False, multi=multi))
+        except InvalidValue as exc:
+            out.fail(entry.where, exc.code, exc.message)
+    if req.recordtype in SKILL_TYPES and req.skills:
+        _skills(out, look, rt, req, record)
+    return out
+
+
+def _column(out: Translation, look: _Lookups, rt: RecordType, col: Column, entry: Entry) -> None:
+    fd = rt.fields[col.field]
+    where = str(entry.key)
+    try:
+        if col.names and col.setting_list is not None:
+            op = _by_names(look, fd.name, fd.type == "multi_lookup", col.setting_list, entry.value)
+        else:
+            op = value_op(fd, entry.value, id_column=col.id_column, multi=col.multi)
+            if col.setting_list is not None and op.kind == "set":
+                _in_list(look, col.setting_list, op.value)
+    except InvalidValue as exc:
+        out.fail(where, exc.code, exc.message)
+        return
+    out.ops.append(op)
+
+
+def _by_names(look: _Lookups, name: str, multi: bool, list_name: str, raw: Any) -> FieldOp:
+    """Settings entries by name (comma-separated): the set of a multi-lookup is replaced."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return FieldOp(name, "clear")
+    if not isinstance(raw, str):
+        raise InvalidValue("NOT_A_STRING", f"expected the names of {list_name} entries, comma-separated")
+    by_name: dict[str, int] = {}
+    for e in look.entries(list_name):
+        by_name.setdefault(str(e.get("name", "")).strip().lower(), int(e["id"]))
+    ids: list[int] = []
+    unknown: list[str] = []
+    for part in raw.split(","):
+        n = part.strip()
+        if not n:
+            continue
+        rid = by_name.get(n.lower())
+        if rid is None:
+            unknown.append(n)
+        elif rid not in ids:
+            ids.append(rid)
+    if unknown:
+        raise InvalidValue(
+            "UNKNOWN_SETTING",
+            f"no {list_name} named {', '.join(repr(u) for u in unknown)} (getSettings lists the names)",
+        )
+    if multi:
+        return FieldOp(name, "replace", ids)
+    if len(ids) > 1:
+        raise InvalidValue("TOO_MANY_VALUES", f"a record holds one {list_name}; got {len(ids)} names")
+    return FieldOp(name, "set", ids[0]) if ids else FieldOp(name, "clear")
+
+
+def _in_list(look: _Lookups, list_name: str, setting_id: Any) -> None:
+    entry = look.record(SETTING, setting_id) if isinstance(setting_id, int) else None
+    if entry is None or entry.get("list") != list_name:
+        raise InvalidValue(
+            "NOT_IN_LIST", f"{setting_id} is not the id of a {list_name} entry (getSettings lists them)"
+        )
+
+
+def _skills(
+    out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
+) -> None:
+    """Quick skills: "Yes" adds to ``quick_skills``, "No" removes. Skill lists, dates and
+    text skills: one row of ``skills`` per skill, its ``value`` the list value's text or
+    the date; an empty value removes the row."""
+    if rt.get("skills") is None or rt.get("quick_skills") is None:
+        for entry in req.skills:
+            out.fail(entry.where, UNKNOWN_COLUMN, f"{req.recordtype} records have no skills")
+        return
+    rows = {int(r["skill"]): int(r["id"]) for r in record.get("skills") or () if r.get("skill") is not None}
+    wanted: dict[int, str | None] = {}  # skill id -> row value (None: no row); the last entry wins
+    quick: dict[int, bool] = {}
+    for entry in req.skills:
+        skill_id = int(entry.key)
+        skill = look.record(SKILL, skill_id) if skill_id > 0 else None
+        if skill is None:
+            out.fail(entry.where, UNKNOWN_COLUMN, f"there is no skill with id {skill_id}")
+            continue
+        try:
+            kind, value = _skill_value(skill, entry.value)
+        except InvalidValue as exc:
+            out.fail(entry.where, exc.code, exc.message)
+            continue
+        if kind == "quick":
+            quick[skill_id] = value is not None
+        else:
+            wanted[skill_id] = value
+    if any(on for on in quick.values()):
+        out.ops.append(FieldOp("quick_skills", "add", [s for s, on in quick.items() if on]))
+    if any(not on for on in quick.values()):
+        out.ops.append(FieldOp("quick_skills", "remove", [s for s, on in quick.items() if not on]))
+    add = [{"skill": s, "value": v} for s, v in wanted.items() if v is not None and s not in rows]
+    update = [{"id": rows[s], "value": v} for s, v in wanted.items() if v is not None and s in rows]
+    remove = [rows[s] for s, v in wanted.items() if v is None and s in rows]
+    if update:
+        out.ops.append(FieldOp("skills", "update", update))
+    if add:
+        out.ops.append(FieldOp("skills", "add", add))
+    if remove:
+        out.ops.append(FieldOp("skills", "remove", remove))
+    if update or remove:
+        out.reads_record = True
+
+
+def _skill_value(skill: Mapping[str, Any], raw: Any) -> tuple[str, str | None]:
+    """(kind, value): the quick skill's Yes ("Yes") or No (None); a list value's text; a
+    date as YYYY-MM-DD; None when the value is empty (the skill is removed)."""
+    kind = str(skill.get("skill_type") or "text")
+    name = skill.get("name") or f"skill {skill.get('id')}"
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return kind, None
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise InvalidValue("INVALID_SKILL_VALUE", f"{name!r} takes a string value")
+    text = str(raw).strip()
+    if kind == "quick":
+        if text.lower() == "yes":
+            return kind, "Yes"
+        if text.lower() == "no":
+            return kind, None
+        raise InvalidValue(
+            "INVALID_SKILL_VALUE", f"{name!r} is a quick skill: pass Yes to set it or No to clear it"
+        )
+    if kind == "list":
+        values = [str(r.get("value")) for r in skill.get("list_values") or () if r.get("value") is not None]
+        match = next((v for v in values if v.strip().lower() == text.lower()), None)
+        if match is None:
+            allowed = ", ".join(repr(v) for v in values) or "none"
+            raise InvalidValue(
+                "INVALID_SKILL_VALUE",
+                f"{text[:60]!r} is not a value of the skill list {name!r}; values: {allowed}",
+            )
+        return kind, match
+    if kind == "date":
+        try:
+            if not _DATE.match(text):
+                raise ValueError
+            date.fromisoformat(text)
+        except ValueError:
+            raise InvalidValue(
+                "INVALID_SKILL_VALUE", f"{name!r} is a skill date: pass YYYY-MM-DD, e.g. 2020-12-31"
+            ) from None
+        return kind, text
+    return kind, text
