@@ -135,6 +135,38 @@ def serve(
     uvicorn.run(create_app(svc), host=host, port=port, log_level=log_level, access_log=False)
 
 
+@app.command()
+def worker(
+    data: DataOpt = DEFAULT_DATA,
+    database: DbOpt = None,
+    concurrency: Annotated[int | None, typer.Option(help="Deliveries in flight at once.")] = None,
+) -> None:
+    """Deliver webhooks from the outbox (run any number, beside servers started with
+    CARDFILE_WEBHOOK_WORKER=off or alone). Stops on Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from cardfile.webhooks.worker import DeliveryWorker
+
+    svc = _services(data, database)
+    config = svc.settings.webhooks
+    if concurrency is not None:
+        config = dataclasses.replace(config, concurrency=concurrency)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    w = DeliveryWorker(svc.db, config, name="worker")
+    w.start()
+    typer.echo(f"cardfile worker delivering webhooks from {database or data}", err=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        w.stop()
+        svc.close()
+
+
 @apikey_app.command("create")
 def apikey_create(
     name: Annotated[str, typer.Option("--name", help="Shown as the actor in history.")],

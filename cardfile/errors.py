@@ -17,6 +17,7 @@ API uses; dialects map the classes onto their vendor's shapes by walking the MRO
      +-- Conflict                409 CONFLICT
      |    +-- Duplicate          409 DUPLICATE_VALUE
      |    +-- IdempotencyKeyReused 422 IDEMPOTENCY_KEY_REUSED
+     |    +-- RecordLocked       423 RECORD_LOCKED       (locked by an automation rule)
      +-- PreconditionFailed      412 PRECONDITION_FAILED
      +-- PreconditionRequired    428 PRECONDITION_REQUIRED
      +-- PayloadTooLarge         413 PAYLOAD_TOO_LARGE
@@ -51,6 +52,7 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "RateLimited",
+    "RecordLocked",
     "ScopeMissing",
     "Unauthenticated",
     "UnknownRecordType",
@@ -155,6 +157,14 @@ class IdempotencyKeyReused(Conflict):
     code = "IDEMPOTENCY_KEY_REUSED"
     status = 422
     title = "Idempotency key reused with a different request"
+
+
+class RecordLocked(Conflict):
+    """An automation rule locked the record: no update or delete until an admin unlocks it."""
+
+    code = "RECORD_LOCKED"
+    status = 423
+    title = "Record locked"
 
 
 class PreconditionFailed(CardfileError):

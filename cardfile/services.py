@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cardfile.auth.authenticator import Authenticator
 from cardfile.auth.keys import SigningKeys
 from cardfile.auth.tokens import TokenService
+from cardfile.automation.rulebook import install_named_packs
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.update import Engine
 from cardfile.ratelimit import RateLimiter
@@ -44,6 +45,7 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     catalog = Catalog(db)
     if settings.packs:
         catalog.install(load_pack(p) for p in settings.packs)
+        install_named_packs(db, settings.packs)  # their automation rules
     engine = Engine(db, catalog, batch_limit=settings.batch_limit)
     tokens = TokenService(
         SigningKeys(overlap_s=settings.key_overlap_s),

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cardfile.webhooks.config import WebhookConfig
+
 __all__ = ["DEFAULT_RATE_LIMITS", "Settings"]
 
 
@@ -68,6 +70,9 @@ class Settings:
     )
     rate_limits: dict[str, str] = field(default_factory=_rate_limits, hash=False)
     rate_limits_enabled: bool = field(default_factory=lambda: _env_bool("CARDFILE_RATE_LIMITS_ENABLED", True))
+
+    # webhook delivery: in-server worker, outbound allow-list, timeouts, retries (CARDFILE_WEBHOOK_*)
+    webhooks: WebhookConfig = field(default_factory=WebhookConfig)
 
     @property
     def db_url(self) -> str:

@@ -12,7 +12,7 @@ import cardfile
 from cardfile.api import oauth2
 from cardfile.api.dialects import highlevel
 from cardfile.api.dialects.tracker_widget import router as tracker_widget_router
-from cardfile.api.native import records, types
+from cardfile.api.native import automation, records, types, webhooks
 from cardfile.api.native.http import RateLimitHeaders, json_response
 from cardfile.api.native.problems import install_problem_handlers
 from cardfile.services import Services
@@ -23,7 +23,15 @@ __all__ = ["create_app"]
 def create_app(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if services.settings.webhooks.in_server:  # off: separate `cardfile worker` processes
+            from cardfile.webhooks.worker import DeliveryWorker
+
+            worker = DeliveryWorker(services.db, services.settings.webhooks, name="server-worker")
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         services.close()
 
     app = FastAPI(
@@ -37,6 +45,8 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(RateLimitHeaders)
 
     # Included one level deep: every nesting of routers is another matching pass per request.
+    app.include_router(webhooks.router, prefix="/api")
+    app.include_router(automation.router, prefix="/api")
     app.include_router(records.router, prefix="/api")
     app.include_router(types.router, prefix="/api")
     app.include_router(oauth2.router)

@@ -3,7 +3,8 @@
 ``records.ALL`` grants everything on records; ``records.{type}.{ALL|READ|WRITE|CREATE|
 UPDATE|DELETE}`` grants one type, where WRITE covers CREATE, UPDATE and DELETE.
 ``metadata.READ`` / ``metadata.WRITE`` cover record types and custom fields, and
-``automation.SKIP`` lets an update skip automation. Dialects map their vendor's scope
+``automation.SKIP`` lets an update skip automation; ``webhooks.ALL`` manages webhook
+subscriptions and dead letters (admins only). Dialects map their vendor's scope
 names onto these.
 """
 
@@ -25,7 +26,7 @@ __all__ = [
 
 ACTIONS = ("READ", "CREATE", "UPDATE", "DELETE")
 _WRITE = {"CREATE", "UPDATE", "DELETE"}
-GLOBAL = ("records.ALL", "metadata.READ", "metadata.WRITE", "automation.SKIP")
+GLOBAL = ("records.ALL", "metadata.READ", "metadata.WRITE", "automation.SKIP", "webhooks.ALL")
 # What an API key of the core issue may do: everything, as before scopes existed.
 ALL_SCOPES_API_KEY = frozenset(GLOBAL)
 
@@ -87,6 +88,8 @@ def allows(scopes: frozenset[str], area: str, type_name: str | None, action: str
         return f"metadata.{action}" in scopes or (action == "READ" and "metadata.WRITE" in scopes)
     if area == "automation":
         return "automation.SKIP" in scopes
+    if area == "webhooks":
+        return "webhooks.ALL" in scopes
     if "records.ALL" in scopes:
         return True
     prefix = f"records.{type_name}."

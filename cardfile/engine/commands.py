@@ -64,6 +64,11 @@ class Context:
     skip_automation: bool = False
     # None: the system itself (CLI, imports), which every check lets through
     principal: Principal | None = None
+    # automation features (e.g. "cadences", "workflows", "process") this change skips;
+    # skip_automation skips them all. Either needs the scope automation.SKIP.
+    skip: frozenset[str] = frozenset()
+    # the automation rules whose actions produced this change, outermost first
+    rule_chain: tuple[str, ...] = ()
 
     @property
     def client_id(self) -> str | None:

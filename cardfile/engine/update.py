@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 
 from cardfile.auth.principal import Principal
+from cardfile.automation import locks
+from cardfile.automation.runner import run_rules
 from cardfile.engine import permissions as perm
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
@@ -56,10 +58,13 @@ class _Applied:
 
 
 class Engine:
-    def __init__(self, db: Database, catalog: Catalog, *, batch_limit: int = 100) -> None:
+    def __init__(
+        self, db: Database, catalog: Catalog, *, batch_limit: int = 100, rule_depth: int = 5
+    ) -> None:
         self.db = db
         self.catalog = catalog
         self.batch_limit = batch_limit
+        self.rule_depth = rule_depth  # automation rules firing rules: at most this many in a chain
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
@@ -166,7 +171,7 @@ class Engine:
         changes = self._diff(rt, {}, applied.data, [f.name for f in rt if f.name in applied.data])
         self._record_change(conn, rt, record_id, 1, "create", ctx, at, changes)
         row = store.get_record(conn, rt.name, record_id)
-        return WriteResult(
+        result = WriteResult(
             type=rt.name,
             id=record_id,
             version=1,
@@ -177,6 +182,7 @@ class Engine:
             created=True,
             committed=not cmd.validate_only,
         )
+        return self._automate(conn, rt, result, "create", ctx)
 
     # -- update -------------------------------------------------------------------
     def update(self, cmd: UpdateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -187,7 +193,7 @@ class Engine:
     def _authorize_write(self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context) -> None:
         perm.require(ctx.principal, rt, action)
         perm.require_fields(ctx.principal, rt, (o.field for o in ops))
-        if ctx.skip_automation:
+        if ctx.skip_automation or ctx.skip:
             perm.require_automation_skip(ctx.principal)
 
     def _update(self, conn: Connection, rt: RecordType, cmd: UpdateCommand, ctx: Context) -> WriteResult:
@@ -196,17 +202,28 @@ class Engine:
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
         at = now_us()
-        out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at)
+        locked = not ctx.rule_chain and bool(locks.locked_among(conn, [cmd.id]))
+        out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at, locked=locked)
         if isinstance(out, _Pending):
             self._write_updates(conn, rt, [out], ctx, at)
-            return out.result
+            return self._automate(conn, rt, out.result, "update", ctx)
         return out
 
     def _prepare_update(
-        self, conn: Connection, rt: RecordType, cmd: UpdateCommand, row: _RowState, ctx: Context, at: int
+        self,
+        conn: Connection,
+        rt: RecordType,
+        cmd: UpdateCommand,
+        row: _RowState,
+        ctx: Context,
+        at: int,
+        *,
+        locked: bool = False,
     ) -> _Pending | WriteResult:
         """Everything that can refuse an update; the row itself is written by _write_updates."""
         perm.require_visible(ctx.principal, rt, row.id, row.data)
+        if locked:
+            raise locks.refuse(rt.name, row.id)
         check_preconditions(
             conn,
             row,
@@ -265,6 +282,8 @@ class Engine:
             if row is None:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
             perm.require_visible(ctx.principal, rt, cmd.id, row.data)
+            if not ctx.rule_chain:
+                locks.check_unlocked(c, rt.name, cmd.id)
             check_preconditions(
                 c,
                 row,
@@ -347,6 +366,7 @@ class Engine:
                 for r in store.get_records(c, rt.name, [cmd.id for cmd in cmds], lock=True)
             }
             at = now_us()
+            locked = set() if ctx.rule_chain else locks.locked_among(c, list(rows))
             results: list[WriteResult | CardfileError] = []
             pending: list[_Pending] = []
             for cmd in cmds:
@@ -355,7 +375,7 @@ class Engine:
                     row = rows.get(cmd.id)
                     if row is None or cmd.type != rt.name:
                         raise NotFound(f"no {cmd.type} record with id {cmd.id}")
-                    out = self._prepare_update(c, rt, cmd, row, ctx, at)
+                    out = self._prepare_update(c, rt, cmd, row, ctx, at, locked=cmd.id in locked)
                 except CardfileError as exc:
                     results.append(exc)
                     continue
@@ -369,6 +389,9 @@ class Engine:
             if all_or_none and failures:
                 raise BatchFailed(failures)
             self._write_updates(c, rt, pending, ctx, at)
+            for i, r in enumerate(results):  # rules run once every change of the batch is written
+                if isinstance(r, WriteResult) and r.committed and not r.created:
+                    results[i] = self._automate(c, rt, r, "update", ctx)
             return results
 
     def upsert_many(
@@ -568,6 +591,16 @@ class Engine:
             if o != n:
                 out.append(Change(name, o, n))
         return out
+
+    def _automate(
+        self, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
+    ) -> WriteResult:
+        """Run the type's automation rules on a written change (same transaction); the
+        result then shows the record as the rules left it, with the caller's own changes."""
+        last = run_rules(self, conn, rt, result, trigger, ctx)
+        if last is None:
+            return result
+        return replace(result, version=last.version, record=last.record)
 
     def _record_change(
         self,

@@ -13,6 +13,7 @@ from cardfile.fieldtypes.base import InvalidValue, MultiValueFieldType
 from cardfile.fieldtypes.registry import registry
 from cardfile.fieldtypes.text import check_url, parse_line
 from cardfile.schema.model import FieldDef
+from cardfile.webhooks import ssrf
 
 __all__ = ["Files", "default_file_name"]
 
@@ -47,6 +48,10 @@ class Files(MultiValueFieldType):
             url = check_url(raw["url"])
         except InvalidValue as exc:
             raise exc.under(".url") from None
+        try:  # no DNS here: a hot path that must work offline (docs/webhooks.md, SSRF)
+            ssrf.check_url_static(url)
+        except ssrf.UrlNotAllowed as exc:
+            raise InvalidValue("URL_NOT_ALLOWED", str(exc), ".url") from None
         name = raw.get("name")
         if name is None or name == "":
             name = default_file_name(url)

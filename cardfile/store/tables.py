@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -38,6 +39,10 @@ __all__ = [
     "records",
     "unique_values",
     "users",
+    "webhook_deliveries",
+    "webhook_subscriptions",
+    "record_locks",
+    "automation_rules",
 ]
 
 metadata = MetaData()
@@ -214,4 +219,71 @@ refresh_tokens = Table(
     Column("used_at", BigInteger),  # rotated: presenting it again revokes the family
     Column("revoked_at", BigInteger),
     Index("ix_refresh_tokens_family", "family_id"),
+)
+
+# Webhooks (cardfile/webhooks): who receives which events, and one delivery row per
+# (outbox event, subscription) with its retry state. See migration 0003.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", Text, nullable=False),
+    Column("event_types", Doc, nullable=False),  # [] = every event type
+    Column("record_types", Doc, nullable=False),  # [] = every record type
+    Column("fields", Doc),  # None = any change; else updates only when one of these changed
+    Column("secrets", Doc, nullable=False),  # [{secret, created_at, expires_at}], newest first
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("event_id", BigInteger, nullable=False),  # outbox.id
+    Column("subscription_id", BigInteger, nullable=False),
+    Column("record_type", String(64), nullable=False),
+    Column("record_id", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivering | delivered | dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("first_attempt_at", BigInteger),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger),  # a claim past this is abandoned (its worker died)
+    Column("claim_token", String(32)),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", BigInteger),
+    Column("dead_at", BigInteger),
+    UniqueConstraint("event_id", "subscription_id", name="uq_webhook_deliveries_event_sub"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_order", "subscription_id", "record_type", "record_id", "event_id"),
+    sqlite_autoincrement=True,
+)
+
+# Automation rules per record type (cardfile/automation), from packs (``pack``) or the API
+# (``pack`` None); evaluated in ``position`` order.
+automation_rules = Table(
+    "automation_rules",
+    metadata,
+    Column("record_type", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("pack", String(64)),
+    Column("definition", Doc, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Records locked by an automation rule: updates and deletes are refused (RECORD_LOCKED).
+record_locks = Table(
+    "record_locks",
+    metadata,
+    Column("record_id", BigInteger, primary_key=True),
+    Column("record_type", String(64), nullable=False),
+    Column("locked_at", BigInteger, nullable=False),
+    Column("locked_by", String(200), nullable=False),
+    Column("reason", Text),
 )

@@ -272,3 +272,19 @@ def test_default_rate_limit_is_highlevels_burst(svc: Services) -> None:
 
     create_app(svc)
     assert svc.rate_limiter.groups["highlevel"] == "100/10 seconds"
+
+
+def test_every_error_class_has_a_highlevel_shape() -> None:
+    from cardfile.api.dialects.highlevel.errors import error_json, status_of
+    from cardfile.errors import ALL_ERRORS, BatchFailed, FieldError, ValidationFailed
+
+    for cls in ALL_ERRORS:
+        if cls is ValidationFailed:
+            exc = cls([FieldError("properties.x", "INVALID_TEXT", "bad")])
+        elif cls is BatchFailed:
+            exc = cls([])
+        else:
+            exc = cls("something went wrong")
+        body = error_json(exc)
+        assert body["statusCode"] == status_of(exc) and 400 <= body["statusCode"] < 600, cls
+        assert body["code"] == cls.code and body["message"] and body["error"], cls

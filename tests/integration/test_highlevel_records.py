@@ -190,6 +190,7 @@ FIELD_CASES: list[tuple[str, list[tuple[Any, Any]], list[tuple[Any, str, str]]]]
         ],
         [
             ({"add": ["Billing"]}, "properties.section_of_app[0]", "INVALID_OPTION"),
+            ({"remove": ["Reports"]}, "properties.section_of_app[0]", "INVALID_OPTION"),
             (["option_1_internal_key"], "properties.section_of_app", "ADD_REMOVE_REQUIRED"),
             ("option_1_internal_key", "properties.section_of_app", "ADD_REMOVE_REQUIRED"),
         ],
@@ -347,6 +348,9 @@ def test_owner_limit_is_one_on_the_resulting_set(hl: HL) -> None:
     assert swap.status_code == 200 and swap.json()["record"]["owner"] == [b], swap.text
     assert hl.api.get(f"/api/records/event_ticket/{_native_id(rid)}").json()["owners"] == [uid_b]
     assert uid_a != uid_b
+    # the limit is the engine's: the native API keeps it too
+    native = hl.api.patch(f"/api/records/event_ticket/{_native_id(rid)}", json={"owners": [uid_a, uid_b]})
+    assert native.status_code == 422 and native.json()["errors"][0]["code"] == "TOO_MANY_ITEMS", native.text
     both = assert_hl_error(
         hl.put(rid, {"owner": {"add": [a]}, "owners": {"remove": [b]}}), 400, "VALIDATION_FAILED"
     )

@@ -1,0 +1,183 @@
+"""Native webhook routes: subscriptions, secret rotation, the delivery log and dead letters.
+
+A thin layer over ``cardfile.webhooks``; admins only (scope ``webhooks.ALL``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cardfile.api.native.http import (
+    Credentials,
+    credentials_of,
+    json_response,
+    limited,
+    read_json,
+    run_read,
+    services_of,
+)
+from cardfile.api.native.writes import run_write
+from cardfile.auth.principal import Principal
+from cardfile.errors import BadRequest
+from cardfile.webhooks import ssrf, subscriptions, worker
+from cardfile.webhooks.access import require_webhook_admin
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(limited("metadata"))])
+Caller = Annotated[Credentials, Depends(credentials_of)]
+_BODY_DOC = {
+    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+}
+_STATUSES = ("pending", "delivering", "delivered", "dead")
+
+
+async def _checked(request: Request, creds: Credentials, values: dict[str, Any]) -> None:
+    """The save-time SSRF check with DNS, before (never inside) the write transaction, and
+    only for an admin (nobody else learns how internal names resolve)."""
+    await run_read(services_of(request), creds, lambda _conn, principal: require_webhook_admin(principal))
+    if "url" in values:
+        policy = ssrf.OutboundPolicy.parse(services_of(request).settings.webhooks.outbound_allow)
+        await run_in_threadpool(subscriptions.check_url, values["url"], policy)
+
+
+@router.get("", summary="All webhook subscriptions (secrets are never shown again)")
+async def list_(request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+
+    def read(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
+        require_webhook_admin(principal)
+        return [s.to_json() for s in subscriptions.list_subscriptions(conn)]
+
+    return json_response({"items": await run_read(svc, creds, read)})
+
+
+@router.post(
+    "", status_code=201, summary="Subscribe a URL; the answer shows its secret once", openapi_extra=_BODY_DOC
+)
+async def create(request: Request, creds: Caller) -> Response:
+    """Body: ``{"url": "https://…", "event_types": ["record.updated"], "record_types": ["deals"],
+    "fields": ["stage"], "description": "…"}``; only ``url`` is required."""
+    svc = services_of(request)
+    body = await read_json(request)
+    values = subscriptions.parse_body(body, partial=False)
+    await _checked(request, creds, values)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_webhook_admin(principal)
+        sub, secret = subscriptions.create(conn, values)
+        return json_response(
+            {**sub.to_json(), "secret": secret}, 201, {"Location": f"/api/webhooks/{sub.id}"}
+        )
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.get("/deliveries", summary="The delivery log, oldest first (filter by status and subscription)")
+async def deliveries(
+    request: Request,
+    creds: Caller,
+    status: Annotated[str | None, Query(description="pending, delivering, delivered or dead")] = None,
+    subscription_id: int | None = None,
+    after: Annotated[int, Query(description="the last id of the previous page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    if status is not None and status not in _STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(_STATUSES)}", field="status")
+    svc = services_of(request)
+
+    def read(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
+        require_webhook_admin(principal)
+        return worker.list_deliveries(
+            conn, status=status, subscription_id=subscription_id, after_id=after, limit=limit
+        )
+
+    items = await run_read(svc, creds, read)
+    return json_response({"items": items, "next_after": items[-1]["id"] if len(items) == limit else None})
+
+
+@router.get("/dead-letters", summary="Deliveries that failed for the whole retry window")
+async def dead_letters(
+    request: Request,
+    creds: Caller,
+    subscription_id: int | None = None,
+    after: int = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    return await deliveries(request, creds, "dead", subscription_id, after, limit)
+
+
+@router.post("/dead-letters/replay", summary="Send dead letters again (all, some ids, or one subscription's)")
+async def replay(request: Request, creds: Caller) -> Response:
+    """Body: ``{}`` (every dead letter), ``{"ids": [1, 2]}`` or ``{"subscription_id": 3}``."""
+    svc = services_of(request)
+    body = await read_json(request)
+    if not isinstance(body, dict) or set(body) - {"ids", "subscription_id"}:
+        raise BadRequest('the body is {}, {"ids": [...]} or {"subscription_id": n}')
+    ids = body.get("ids")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+        raise BadRequest("'ids' must be a list of delivery ids", field="ids")
+    sub_id = body.get("subscription_id")
+    if sub_id is not None and not isinstance(sub_id, int):
+        raise BadRequest("'subscription_id' must be an id", field="subscription_id")
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_webhook_admin(principal)
+        return json_response({"replayed": worker.replay(conn, ids, subscription_id=sub_id)})
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.get("/{sub_id}", summary="One subscription")
+async def get(sub_id: int, request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+
+    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
+        require_webhook_admin(principal)
+        return subscriptions.get(conn, sub_id).to_json()
+
+    return json_response(await run_read(svc, creds, read))
+
+
+@router.patch("/{sub_id}", summary="Change a subscription (partial)", openapi_extra=_BODY_DOC)
+async def patch(sub_id: int, request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+    body = await read_json(request)
+    values = subscriptions.parse_body(body, partial=True)
+    await _checked(request, creds, values)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_webhook_admin(principal)
+        return json_response(subscriptions.update_subscription(conn, sub_id, values).to_json())
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.delete("/{sub_id}", status_code=204, summary="Delete a subscription and its undelivered deliveries")
+async def delete(sub_id: int, request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_webhook_admin(principal)
+        subscriptions.delete_subscription(conn, sub_id)
+        return Response(status_code=204)
+
+    return await run_write(request, svc, creds, None, write)
+
+
+@router.post("/{sub_id}/rotate-secret", summary="A new secret; the old one keeps signing during the overlap")
+async def rotate_secret(sub_id: int, request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+    overlap = svc.settings.webhooks.secret_overlap_s
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_webhook_admin(principal)
+        sub, secret = subscriptions.rotate_secret(conn, sub_id, overlap)
+        return json_response({**sub.to_json(), "secret": secret})
+
+    return await run_write(request, svc, creds, None, write)
