@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 import cardfile
 from cardfile.api import oauth2
-from cardfile.api.dialects import highlevel
+from cardfile.api.dialects import highlevel, tibco_mdm, zoho_crm
+from cardfile.api.dialects.tracker_v1.routes import create_app as tracker_v1_app
 from cardfile.api.dialects.tracker_widget import router as tracker_widget_router
 from cardfile.api.native import automation, records, types, webhooks
 from cardfile.api.native.http import RateLimitHeaders, json_response
@@ -51,7 +52,10 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(types.router, prefix="/api")
     app.include_router(oauth2.router)
     app.include_router(tracker_widget_router, prefix="/tracker")  # /tracker/api/widget/...
+    app.include_router(tibco_mdm.router, prefix="/mdm")
     app.mount(highlevel.PREFIX, highlevel.create_app(services))
+    app.mount("/zoho", zoho_crm.create_app(services))  # Zoho CRM v7: /zoho/crm/v7/..., /zoho/oauth/v2/token
+    app.mount("/tracker", tracker_v1_app(services))  # Tracker REST v1; after the widget's /tracker routes
 
     @app.get("/api/health", tags=["health"], summary="Liveness (no authentication)")
     async def health() -> Response:

@@ -1,0 +1,109 @@
+"""Zoho's OAuth paths on cardfile's OAuth2 server (``cardfile/auth/oauth2``), not a second one.
+
+- ``POST /zoho/oauth/v2/token``: grant types ``authorization_code`` and ``refresh_token``
+  (and ``client_credentials``), parameters in the urlencoded body or, as Zoho's examples
+  send them, in the query string. Zoho scope names are translated (``auth.py``); a success
+  carries ``api_domain``, the base URL a Zoho client sends its API calls to (``…/zoho``).
+- ``GET /zoho/oauth/v2/auth``: redirects to ``/oauth2/authorize`` with the scopes translated
+  (Zoho's ``access_type`` and ``prompt`` are dropped: refresh tokens are always issued).
+  The server requires PKCE (S256) of every client, so the client sends ``code_challenge``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from cardfile.api.dialects.zoho_crm.auth import split_scopes, to_cardfile_scopes
+from cardfile.api.native.http import limited
+from cardfile.auth import scopes as scope_rules
+from cardfile.auth.oauth2.server import FormRequest, token
+from cardfile.services import Services
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["zoho crm oauth"])
+FORM_LIMIT = 16 * 1024
+_DROPPED = ("access_type", "prompt")
+
+
+def _services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+async def _scoped(svc: Services, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if not any(k == "scope" for k, _ in pairs):
+        return pairs
+
+    def work() -> list[tuple[str, str]]:
+        with svc.db.read() as conn:
+            schema = svc.catalog.current(conn)
+        granted: set[str] = set()
+        for k, v in pairs:
+            if k == "scope":
+                granted |= to_cardfile_scopes(split_scopes(v), schema)
+        rest = [(k, v) for k, v in pairs if k != "scope"]
+        return [*rest, ("scope", scope_rules.normalize(granted))]
+
+    return await run_in_threadpool(work)
+
+
+@router.post("/oauth/v2/token", summary="Zoho's token endpoint path", dependencies=[Depends(limited("auth"))])
+async def token_endpoint(request: Request) -> Response:
+    svc = _services(request)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > FORM_LIMIT:
+            return Response(
+                orjson.dumps({"error": "invalid_request"}), status_code=400, media_type="application/json"
+            )
+    form: list[tuple[str, str]] = []
+    if body and ctype == "application/x-www-form-urlencoded":
+        try:
+            form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            return Response(
+                orjson.dumps({"error": "invalid_request"}), status_code=400, media_type="application/json"
+            )
+    given = {k for k, _ in form}
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in given]
+    pairs = await _scoped(svc, [*form, *query])
+    seen: set[str] = set()
+    for k, _ in pairs:
+        if k in seen:
+            return Response(
+                orjson.dumps({"error": "invalid_request", "error_description": f"{k[:40]!r} is repeated"}),
+                status_code=400,
+                media_type="application/json",
+            )
+        seen.add(k)
+    url = str(request.url.replace(query=""))
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
+    headers["content-type"] = "application/x-www-form-urlencoded"
+    params = tuple(pairs)
+    response = await run_in_threadpool(token, svc, FormRequest("POST", url, headers, params, params))
+    if response.status_code == 200:
+        payload = orjson.loads(bytes(response.body))
+        base = str(request.base_url).rstrip("/")
+        payload["api_domain"] = base + request.scope.get("root_path", "")
+        return Response(
+            orjson.dumps(payload),
+            status_code=200,
+            headers={k: v for k, v in response.headers.items() if k.lower() not in ("content-length",)},
+        )
+    return response
+
+
+@router.get("/oauth/v2/auth", summary="Zoho's authorization path: redirects to /oauth2/authorize")
+async def authorize(request: Request) -> Response:
+    svc = _services(request)
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _DROPPED]
+    pairs = await _scoped(svc, pairs)
+    return RedirectResponse("/oauth2/authorize?" + urlencode(pairs), status_code=302)

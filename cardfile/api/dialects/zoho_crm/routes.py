@@ -1,0 +1,632 @@
+"""Zoho CRM v7's records API: update (bulk and one), insert, upsert, get, list, delete, and
+the fields metadata API; paths as Zoho's under ``/zoho`` (``/zoho/crm/v7/Deals``).
+
+A write goes: read the body (bounded) → count it in the ``zoho`` rate limit → in one
+write transaction: authenticate, find the module, check the scope and role for the whole
+request (``OAUTH_SCOPE_MISMATCH`` / ``NO_PERMISSION``), translate each record (``parse.py``),
+run the engine per record (each record commits or fails alone), render each result in
+place (``render.py``; errors through ``errors.py``). HTTP status: 200 (201 for an insert)
+when every record succeeded, the error's status when every record failed the same way,
+else 207 (multi-status).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import APIRouter, Request
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cardfile.api.dialects.zoho_crm import metadata
+from cardfile.api.dialects.zoho_crm.auth import token_of
+from cardfile.api.dialects.zoho_crm.errors import (
+    DependentRecordLocked,
+    InvalidId,
+    InvalidUrl,
+    MandatoryMissing,
+    ZohoError,
+    error_of,
+)
+from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, field_kind, module_of, parse_id
+from cardfile.api.dialects.zoho_crm.parse import data_of, namer, record_ops, skip_features
+from cardfile.api.dialects.zoho_crm.render import Renderer
+from cardfile.auth.principal import Principal
+from cardfile.automation import locks
+from cardfile.engine import permissions as perm
+from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.query import list_records
+from cardfile.engine.results import WriteResult
+from cardfile.errors import BadRequest, CardfileError, MalformedBody, NotFound, PayloadTooLarge
+from cardfile.ratelimit import client_identity, token_identity
+from cardfile.schema.model import RecordType
+from cardfile.services import Services
+
+__all__ = ["CHANNEL", "RATE_GROUP", "router"]
+
+log = logging.getLogger("cardfile.api.zoho_crm")
+T = TypeVar("T")
+
+CHANNEL = "zoho"
+RATE_GROUP = "zoho"
+VERSIONS = ("v7",)
+MAX_RECORDS = 100
+Outcome = WriteResult | CardfileError
+
+router = APIRouter(tags=["zoho crm"])
+
+
+def services_of(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(exc: CardfileError, action: str = "update") -> Response:
+    err = error_of(exc, action=action)
+    headers = (
+        {"Retry-After": str(exc.extra.get("retry_after") or getattr(exc, "retry_after", 1))}
+        if err.status
+        in (
+            429,
+            503,
+        )
+        else None
+    )
+    return json_response(err.element(), err.status, headers)
+
+
+def _count(request: Request, svc: Services) -> None:
+    header = request.headers.get("authorization", "")
+    _scheme, _, value = header.strip().partition(" ")
+    host = request.client.host if request.client else None
+    identity = token_identity(value.strip()) if value.strip() else client_identity(host)
+    state = svc.rate_limiter.hit(RATE_GROUP, identity)
+    if state is not None:
+        request.state.rate_limit = state  # the RateLimit headers (api/native/http.RateLimitHeaders)
+
+
+async def _body(request: Request, svc: Services) -> Any:
+    limit = svc.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise MalformedBody("the request needs a JSON body")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise MalformedBody("the body is not valid JSON") from None
+
+
+async def _write(svc: Services, fn: Callable[[Connection], T]) -> T:
+    future = svc.db.submit_write(fn)
+    if future is not None:
+        return await asyncio.wrap_future(future)
+
+    def work() -> T:
+        with svc.db.write() as conn:
+            return fn(conn)
+
+    return await run_in_threadpool(work)
+
+
+async def _read(svc: Services, fn: Callable[[Connection], T]) -> T:
+    def work() -> T:
+        with svc.db.read() as conn:
+            return fn(conn)
+
+    return await run_in_threadpool(work)
+
+
+async def _guard(action: str, work: Callable[[], Any]) -> Response:
+    try:
+        response: Response = await work()
+        return response
+    except CardfileError as exc:
+        return error_response(exc, action)
+    except Exception:
+        log.exception("unexpected error in the Zoho CRM dialect")
+        return json_response(ZohoError(500, "INTERNAL_ERROR", "Internal Server Error", {}).element(), 500)
+
+
+def _version(version: str) -> None:
+    if version not in VERSIONS:
+        raise InvalidUrl(f"this server speaks {', '.join(VERSIONS)} of the records API")
+
+
+def _module(svc: Services, conn: Connection, name: str) -> RecordType:
+    return module_of(svc.catalog.current(conn), name)
+
+
+def _unmodified_since(request: Request) -> datetime | None:
+    value = request.headers.get("if-unmodified-since")
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            raise BadRequest(
+                "If-Unmodified-Since is not a date-time", api_name="If-Unmodified-Since"
+            ) from None
+    if dt.tzinfo is None:
+        raise BadRequest("If-Unmodified-Since needs an offset", api_name="If-Unmodified-Since")
+    return dt.replace(microsecond=0)  # compared at the precision the header carries: seconds
+
+
+def _status(outcomes: Sequence[Outcome], errors: Sequence[ZohoError | None], ok: int) -> int:
+    failed = [e for e in errors if e is not None]
+    if not failed:
+        return ok
+    if len(failed) == len(outcomes):
+        statuses = {e.status for e in failed}
+        return statuses.pop() if len(statuses) == 1 else 400
+    return 207
+
+
+def _render(
+    conn: Connection,
+    svc: Services,
+    rt: RecordType,
+    outcomes: Sequence[Outcome],
+    message: Callable[[WriteResult], str],
+    *,
+    ok: int = 200,
+    action: str = "update",
+    extra: Callable[[int, WriteResult], dict[str, Any]] | None = None,
+) -> Response:
+    renderer = Renderer(conn, svc.catalog.current(conn))
+    written = [o for o in outcomes if isinstance(o, WriteResult)]
+    renderer.load([(rt, o.record) for o in written], links=False, actors=[o.actor for o in written])
+    name = namer(rt)
+    entries: list[dict[str, Any]] = []
+    errors: list[ZohoError | None] = []
+    for i, o in enumerate(outcomes):
+        if isinstance(o, WriteResult):
+            entry = {
+                "code": "SUCCESS",
+                "details": renderer.details(o),
+                "message": message(o),
+                "status": "success",
+            }
+            if extra is not None:
+                entry = {**extra(i, o), **entry}
+            entries.append(entry)
+            errors.append(None)
+        else:
+            err = error_of(o, namer=name, index=i, action=action)
+            entries.append(err.element())
+            errors.append(err)
+    return json_response({"data": entries}, _status(outcomes, errors, ok))
+
+
+def _not_found_as_invalid(o: Outcome, raw_id: Any) -> Outcome:
+    if isinstance(o, NotFound):
+        return InvalidId(o.detail, id=str(raw_id))
+    return o
+
+
+def _record_id(rec: Any) -> int:
+    if not isinstance(rec, Mapping):
+        raise BadRequest("each item of 'data' is a record: a JSON object")
+    raw = rec.get("id")
+    if raw is None:
+        raise MandatoryMissing("each record to update needs its 'id'")
+    rid = parse_id(raw)
+    if rid is None:
+        raise InvalidId(f"{str(raw)[:40]!r} is not a record id", id=str(raw)[:40])
+    return rid
+
+
+def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) -> None:
+    """A multi-select lookup may not link to a locked record (RECORD_LOCKED)."""
+    ids: list[int] = []
+    for op in ops:
+        fd = rt.get(op.field)
+        if fd is None or fd.type != "sub_records" or field_kind(fd) != "multiselectlookup":
+            continue
+        if op.kind in ("add", "update") and isinstance(op.value, list):
+            col = fd.fields[0].name
+            ids.extend(r[col] for r in op.value if isinstance(r, dict) and isinstance(r.get(col), int))
+    if ids and locks.locked_among(conn, ids):
+        raise DependentRecordLocked(f"a linked record is locked: {sorted(locks.locked_among(conn, ids))}")
+
+
+def _context(principal: Principal, skip: frozenset[str] = frozenset()) -> Context:
+    return Context(actor=principal.name, channel=CHANNEL, principal=principal, skip=skip)
+
+
+# -- update --------------------------------------------------------------------------------------
+async def _update(request: Request, version: str, module: str, path_id: str | None) -> Response:
+    svc = services_of(request)
+    _count(request, svc)
+    _version(version)
+    token = token_of(request)
+    body = await _body(request, svc)
+    data = data_of(body, MAX_RECORDS)
+    skip = skip_features(body)
+    since = _unmodified_since(request)
+    if path_id is not None:
+        pid = parse_id(path_id)
+        if pid is None:
+            raise InvalidId(f"{path_id[:40]!r} is not a record id", id=path_id[:40])
+        if len(data) != 1:
+            raise BadRequest("this URL updates one record: send one item in 'data'", api_name="data")
+
+    def write(conn: Connection) -> Response:
+        principal = svc.auth.authenticate(conn, token)
+        rt = _module(svc, conn, module)
+        perm.require(principal, rt, "UPDATE")
+        ctx = _context(principal, skip)
+        outcomes: list[Outcome | None] = [None] * len(data)
+        cmds: list[UpdateCommand] = []
+        places: list[int] = []
+        for i, rec in enumerate(data):
+            try:
+                if path_id is not None and isinstance(rec, Mapping) and rec.get("id") is None:
+                    rec = {**rec, "id": path_id}
+                rid = _record_id(rec)
+                if path_id is not None and rid != parse_id(path_id):
+                    raise InvalidId("the id in the body is not the id in the URL", id=str(rec.get("id"))[:40])
+
+                def current(rid: int = rid) -> Mapping[str, Any]:
+                    return svc.engine.get(rt.name, rid, conn)
+
+                ops = record_ops(rt, rec, current)
+                _check_dependents(conn, rt, ops)
+                cmds.append(
+                    UpdateCommand(
+                        rt.name, rid, ops, unmodified_since=since, unmodified_since_precision="second"
+                    )
+                )
+                places.append(i)
+            except CardfileError as exc:
+                outcomes[i] = _not_found_as_invalid(exc, rec.get("id") if isinstance(rec, Mapping) else None)
+        if cmds:
+            for place, out, cmd in zip(
+                places, svc.engine.update_many(cmds, ctx, all_or_none=False, conn=conn), cmds, strict=True
+            ):
+                outcomes[place] = _not_found_as_invalid(out, cmd.id)
+        final = [o for o in outcomes if o is not None]
+        return _render(conn, svc, rt, final, lambda _o: "record updated")
+
+    return await _write(svc, write)
+
+
+@router.put("/crm/{version}/{module}", summary="Update records (at most 100, each with its id)")
+async def update_records(request: Request, version: str, module: str) -> Response:
+    return await _guard("update", lambda: _update(request, version, module, None))
+
+
+@router.put("/crm/{version}/{module}/{record_id}", summary="Update one record")
+async def update_record(request: Request, version: str, module: str, record_id: str) -> Response:
+    return await _guard("update", lambda: _update(request, version, module, record_id))
+
+
+# -- insert and upsert ---------------------------------------------------------------------------
+def _create_ops(rt: RecordType, rec: Any, principal: Principal) -> tuple[FieldOp, ...]:
+    if not isinstance(rec, Mapping):
+        raise BadRequest("each item of 'data' is a record: a JSON object")
+    ops = record_ops(rt, rec, lambda: {})
+    if rt.owner_field and principal.user_id is not None and not any(o.field == rt.owner_field for o in ops):
+        ops = (*ops, FieldOp(rt.owner_field, "set", principal.user_id))  # Zoho: the caller owns what they add
+    return ops
+
+
+async def _insert(request: Request, version: str, module: str) -> Response:
+    svc = services_of(request)
+    _count(request, svc)
+    _version(version)
+    token = token_of(request)
+    body = await _body(request, svc)
+    data = data_of(body, MAX_RECORDS)
+
+    def write(conn: Connection) -> Response:
+        principal = svc.auth.authenticate(conn, token)
+        rt = _module(svc, conn, module)
+        perm.require(principal, rt, "CREATE")
+        ctx = _context(principal)
+
+        def one(c: Connection, rec: Any) -> WriteResult:
+            ops = _create_ops(rt, rec, principal)
+            _check_dependents(c, rt, ops)
+            return svc.engine.create(CreateCommand(rt.name, ops), ctx, c)
+
+        outcomes = svc.engine.run_batch(data, one, all_or_none=False, conn=conn)
+        return _render(conn, svc, rt, outcomes, lambda _o: "record added", ok=201, action="create")
+
+    return await _write(svc, write)
+
+
+@router.post("/crm/{version}/{module}", summary="Insert records (at most 100)")
+async def insert_records(request: Request, version: str, module: str) -> Response:
+    return await _guard("create", lambda: _insert(request, version, module))
+
+
+async def _upsert(request: Request, version: str, module: str) -> Response:
+    svc = services_of(request)
+    _count(request, svc)
+    _version(version)
+    token = token_of(request)
+    body = await _body(request, svc)
+    data = data_of(body, MAX_RECORDS)
+    skip = skip_features(body)
+    wanted = body.get("duplicate_check_fields")
+    if wanted is not None and (not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted)):
+        raise BadRequest(
+            "duplicate_check_fields is a list of field API names", api_name="duplicate_check_fields"
+        )
+
+    def write(conn: Connection) -> Response:
+        principal = svc.auth.authenticate(conn, token)
+        rt = _module(svc, conn, module)
+        perm.require(principal, rt, "CREATE")
+        perm.require(principal, rt, "UPDATE")
+        by_api = field_by_api_name(rt)
+        if wanted is None:
+            checks = [(n, f) for n, f in by_api.items() if f.unique]
+        else:
+            checks = []
+            for n in wanted:
+                fd = by_api.get(n)
+                if fd is None or not fd.unique:
+                    raise BadRequest(f"{n[:60]!r} is not a unique field of this module", api_name=n[:60])
+                checks.append((n, fd))
+        ctx = _context(principal, skip)
+        how: dict[int, tuple[str, str | None]] = {}
+
+        def one(c: Connection, item: tuple[int, Any]) -> WriteResult:
+            i, rec = item
+            if not isinstance(rec, Mapping):
+                raise BadRequest("each item of 'data' is a record: a JSON object")
+            holder: int | None = None
+            matched: str | None = None
+            if rec.get("id") is not None:
+                holder = _record_id(rec)
+            else:
+                for name, fd in checks:
+                    if rec.get(name) is not None:
+                        holder = svc.engine.find_unique(c, rt.name, {fd.name: rec[name]})
+                        if holder is not None:
+                            matched = name
+                            break
+            if holder is None:
+                how[i] = ("insert", None)
+                ops = _create_ops(rt, rec, principal)
+                _check_dependents(c, rt, ops)
+                return svc.engine.create(CreateCommand(rt.name, ops), ctx, c)
+            how[i] = ("update", matched)
+            rid = holder
+
+            def current() -> Mapping[str, Any]:
+                return svc.engine.get(rt.name, rid, c)
+
+            ops = record_ops(rt, rec, current)
+            _check_dependents(c, rt, ops)
+            try:
+                return svc.engine.update(UpdateCommand(rt.name, rid, ops), ctx, c)
+            except NotFound as exc:
+                raise InvalidId(exc.detail, id=str(rid)) from None
+
+        outcomes = svc.engine.run_batch(list(enumerate(data)), one, all_or_none=False, conn=conn)
+
+        def extra(i: int, _o: WriteResult) -> dict[str, Any]:
+            action, field = how.get(i, ("insert", None))
+            return {"duplicate_field": field, "action": action}
+
+        def message(o: WriteResult) -> str:
+            return "record added" if o.created else "record updated"
+
+        return _render(conn, svc, rt, outcomes, message, ok=200, action="update", extra=extra)
+
+    return await _write(svc, write)
+
+
+@router.post(
+    "/crm/{version}/{module}/upsert", summary="Insert or update records, matched on duplicate_check_fields"
+)
+async def upsert_records(request: Request, version: str, module: str) -> Response:
+    return await _guard("update", lambda: _upsert(request, version, module))
+
+
+# -- delete --------------------------------------------------------------------------------------
+async def _delete(request: Request, version: str, module: str, ids_text: str | None) -> Response:
+    svc = services_of(request)
+    _count(request, svc)
+    _version(version)
+    token = token_of(request)
+    if ids_text is None:
+        raise MandatoryMissing("send the ids to delete: ?ids=1,2,3", api_name="ids")
+    raw_ids = [s.strip() for s in ids_text.split(",") if s.strip()]
+    if not raw_ids:
+        raise MandatoryMissing("send the ids to delete: ?ids=1,2,3", api_name="ids")
+    if len(raw_ids) > MAX_RECORDS:
+        from cardfile.errors import LimitExceeded
+
+        raise LimitExceeded(f"at most {MAX_RECORDS} records can be deleted in one call", limit=MAX_RECORDS)
+
+    def write(conn: Connection) -> Response:
+        principal = svc.auth.authenticate(conn, token)
+        rt = _module(svc, conn, module)
+        perm.require(principal, rt, "DELETE")
+        ctx = _context(principal)
+
+        def one(c: Connection, raw: str) -> WriteResult:
+            rid = parse_id(raw)
+            if rid is None:
+                raise InvalidId(f"{raw[:40]!r} is not a record id", id=raw[:40])
+            if locks.locked_among(c, [rid]):
+                raise locks.refuse(rt.name, rid)
+            try:
+                return svc.engine.delete(DeleteCommand(rt.name, rid), ctx, c)
+            except NotFound as exc:
+                raise InvalidId(exc.detail, id=raw[:40]) from None
+
+        outcomes = svc.engine.run_batch(raw_ids, one, all_or_none=False, conn=conn)
+        entries: list[dict[str, Any]] = []
+        errors: list[ZohoError | None] = []
+        name = namer(rt)
+        for i, o in enumerate(outcomes):
+            if isinstance(o, WriteResult):
+                entries.append({"code": "SUCCESS", "details": {"id": str(o.id)}, "message": "record deleted",
+                                "status": "success"})  # fmt: skip
+                errors.append(None)
+            else:
+                err = error_of(o, namer=name, index=i, action="delete")
+                err.details.setdefault("id", raw_ids[i][:40])
+                entries.append(err.element())
+                errors.append(err)
+        return json_response({"data": entries}, _status(outcomes, errors, 200))
+
+    return await _write(svc, write)
+
+
+@router.delete("/crm/{version}/{module}", summary="Delete records: ?ids=1,2,3 (at most 100)")
+async def delete_records(request: Request, version: str, module: str) -> Response:
+    return await _guard("delete", lambda: _delete(request, version, module, request.query_params.get("ids")))
+
+
+@router.delete("/crm/{version}/{module}/{record_id}", summary="Delete one record")
+async def delete_record(request: Request, version: str, module: str, record_id: str) -> Response:
+    return await _guard("delete", lambda: _delete(request, version, module, record_id))
+
+
+# -- reads ---------------------------------------------------------------------------------------
+def _fields_param(request: Request) -> set[str] | None:
+    text = request.query_params.get("fields")
+    if not text:
+        return None
+    return {f.strip() for f in text.split(",") if f.strip()}
+
+
+async def _get(request: Request, version: str, module: str, record_id: str) -> Response:
+    svc = services_of(request)
+    _count(request, svc)
+    _version(version)
+    token = token_of(request)
+    rid = parse_id(record_id)
+    if rid is None:
+        raise InvalidId(f"{record_id[:40]!r} is not a record id", id=record_id[:40])
+    fields = _fields_param(request)
+
+    def read(conn: Connection) -> Response:
+        principal = svc.auth.authenticate(conn, token)
+        rt = _module(svc, conn, module)
+        perm.require(principal, rt, "READ")
+        try:
+            record = svc.engine.get(rt.name, rid, conn, principal)
+        except NotFound:
+            return Response(status_code=204)
+        renderer = Renderer(conn, svc.catalog.current(conn))
+        renderer.load([(rt, record)])
+        return json_response({"data": [renderer.record(rt, record, fields)]})
+
+    return await _read(svc, read)
+
+
+@router.get("/crm/{version}/settings/fields", summary="Fields metadata of a module: ?module=Deals")
+async def fields_metadata(request: Request, version: str) -> Response:
+    async def work() -> Response:
+        svc = services_of(request)
+        _count(request, svc)
+        _version(version)
+        token = token_of(request)
+        module = request.query_params.get("module")
+        if not module:
+            raise MandatoryMissing("send ?module=<module API name>", api_name="module")
+
+        def read(conn: Connection) -> Response:
+            principal = svc.auth.authenticate(conn, token)
+            perm.require_metadata(principal, "READ")
+            rt = _module(svc, conn, module)
+            return json_response({"fields": metadata.fields(rt)})
+
+        return await _read(svc, read)
+
+    return await _guard("read", work)
+
+
+@router.get("/crm/{version}/{module}/{record_id}", summary="Get one record")
+async def get_record(request: Request, version: str, module: str, record_id: str) -> Response:
+    return await _guard("read", lambda: _get(request, version, module, record_id))
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}", api_name=name)
+    return int(raw)
+
+
+async def _list(request: Request, version: str, module: str) -> Response:
+    svc = services_of(request)
+    _count(request, svc)
+    _version(version)
+    token = token_of(request)
+    fields = _fields_param(request)
+    page = _int_param(request, "page", 1, 1, 10_000)
+    per_page = _int_param(request, "per_page", 200, 1, 200)
+    order = request.query_params.get("sort_order", "asc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("sort_order is asc or desc", api_name="sort_order")
+    ids_text = request.query_params.get("ids")
+
+    def read(conn: Connection) -> Response:
+        principal = svc.auth.authenticate(conn, token)
+        rt = _module(svc, conn, module)
+        params: list[tuple[str, str]] = []
+        if ids_text:
+            ids = [parse_id(s.strip()) for s in ids_text.split(",") if s.strip()]
+            if any(i is None for i in ids) or len(ids) > MAX_RECORDS:
+                raise InvalidId("ids must be record ids, at most 100", id=ids_text[:40])
+            params.append(("id__in", ",".join(str(i) for i in ids)))
+        sort = "-id" if order == "desc" else "id"
+        cursor: str | None = None
+        items: list[dict[str, Any]] = []
+        more = True
+        for _ in range(page):
+            if not more:
+                items = []  # the page asked for is past the last one
+                break
+            got = list_records(svc.db, svc.catalog, rt.name, params, sort=sort, limit=per_page, cursor=cursor,
+                               conn=conn, principal=principal)  # fmt: skip
+            items, cursor = got["items"], got["next_cursor"]
+            more = cursor is not None
+        if not items:
+            return Response(status_code=204)
+        renderer = Renderer(conn, svc.catalog.current(conn))
+        renderer.load([(rt, r) for r in items])
+        info = {"per_page": per_page, "count": len(items), "page": page, "sort_by": "id", "sort_order": order,
+                "more_records": more}  # fmt: skip
+        return json_response({"data": [renderer.record(rt, r, fields) for r in items], "info": info})
+
+    return await _read(svc, read)
+
+
+@router.get("/crm/{version}/{module}", summary="List records (page, per_page, fields, ids, sort_order)")
+async def list_module(request: Request, version: str, module: str) -> Response:
+    return await _guard("read", lambda: _list(request, version, module))
