@@ -1,0 +1,162 @@
+"""cardfile errors in the MDM response shape: ``responseMessages``, ``records``, ``success``.
+
+Each ``CardfileError`` class maps (along its MRO) to an HTTP status; the message code is
+the error's stable cardfile code. A validation failure is 400 with every failing attribute
+in ``records[].responseAttributes`` (and relationship attributes in
+``responseRelationships``). The route class catches every error of an MDM route, so
+nothing under ``/mdm`` answers in the native API's problem shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import orjson
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cardfile.api.dialects.tibco_mdm.parse import Problem
+from cardfile.errors import (
+    ALL_ERRORS,
+    BadRequest,
+    CardfileError,
+    Conflict,
+    Locked,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    PreconditionFailed,
+    PreconditionRequired,
+    RateLimited,
+    Unauthenticated,
+    UnknownRecordType,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from cardfile.ratelimit import rate_limit_headers
+
+__all__ = ["MdmRejected", "MdmRoute", "error_body", "status_of"]
+
+log = logging.getLogger("cardfile.api.mdm")
+
+# HTTP status by error class, looked up along the MRO (most specific first).
+_STATUS: dict[type[CardfileError], int] = {
+    CardfileError: 500,
+    BadRequest: 400,
+    ValidationFailed: 400,
+    Conflict: 400,  # a duplicate productId/productIdExt is a validation error of the record
+    UnknownRecordType: 400,  # an unknown repository
+    NotFound: 404,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    PreconditionFailed: 409,  # changed by another request meanwhile: retry
+    PreconditionRequired: 428,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    RateLimited: 429,
+    Locked: 503,
+}
+
+
+class MdmRejected(ValidationFailed):
+    """A record request with failing attributes; nothing was changed."""
+
+    def __init__(self, record: dict[str, Any], problems: list[Problem], relationships: list[dict[str, Any]]):
+        n = len(problems) + sum(len(r["responseAttributes"]) or 1 for r in relationships)
+        super().__init__([], f"{n} error{'s' if n != 1 else ''}; nothing was saved")
+        self.record = record
+        self.problems = problems
+        self.relationships = relationships
+
+
+def status_of(exc: CardfileError | type[CardfileError], *, not_found: int = 404) -> int:
+    cls = exc if isinstance(exc, type) else type(exc)
+    for c in cls.__mro__:
+        if c is NotFound and not issubclass(cls, UnknownRecordType):
+            return not_found
+        if c in _STATUS:
+            return _STATUS[c]
+    return 500
+
+
+def _message(code: str, message: str, kind: str = "Error") -> dict[str, str]:
+    return {"code": code, "message": message, "type": kind}
+
+
+def attribute_json(p: Problem) -> dict[str, Any]:
+    return {
+        "attributeName": p.attribute,
+        "attributeDisplayName": p.display or p.attribute,
+        "values": list(p.values),
+        "errorCode": p.code,
+        "errorMessage": p.message,
+        "errorType": "Error",
+    }
+
+
+def error_body(exc: CardfileError) -> dict[str, Any]:
+    messages = [_message(exc.code, exc.detail)]
+    records: list[dict[str, Any]] = []
+    if isinstance(exc, MdmRejected):
+        attrs = [attribute_json(p) for p in exc.problems if p.attribute]
+        messages += [_message(p.code, p.message) for p in exc.problems if not p.attribute]
+        records.append(
+            {**exc.record, "responseAttributes": attrs, "responseRelationships": exc.relationships}
+        )
+    elif isinstance(exc, ValidationFailed):
+        messages += [_message(e.code, f"{e.field}: {e.message}") for e in exc.errors]
+    elif (errors := getattr(exc, "errors", None)) and isinstance(errors, list):
+        for e in errors:
+            if hasattr(e, "code"):
+                messages.append(_message(e.code, f"{e.field}: {e.message}"))
+            elif isinstance(e, dict):
+                messages.append(_message(str(e.get("code")), f"{e.get('field')}: {e.get('message')}"))
+    elif (field := exc.extra.get("field")) is not None:
+        messages[0]["message"] = f"{field}: {exc.detail}"
+    return {"responseMessages": messages, "records": records, "success": False}
+
+
+def error_response(exc: CardfileError, *, not_found: int = 404) -> Response:
+    status = status_of(exc, not_found=not_found)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Locked | RateLimited):
+        headers["Retry-After"] = str(max(1, exc.retry_after))
+    if isinstance(exc, RateLimited) and exc.policy is not None and exc.limit is not None:
+        headers.update(rate_limit_headers(exc.policy, exc.limit, exc.remaining, exc.reset))
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="cardfile"'
+    return Response(orjson.dumps(error_body(exc)), status, headers, media_type="application/json")
+
+
+class MdmRoute(APIRoute):
+    """Every error of an MDM route in the MDM shape: cardfile errors, bad parameters and
+    anything unexpected (500, logged)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        not_found = 400 if self.path.endswith(("/modifyRecord", "/addRecord")) else 404
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except CardfileError as exc:
+                return error_response(exc, not_found=not_found)
+            except RequestValidationError as exc:
+                where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
+                return error_response(BadRequest(f"invalid parameter: {where}"))
+            except Exception:
+                log.exception("unexpected error in an MDM request")
+                return error_response(
+                    CardfileError("Invalid Request: an unexpected error; it has been logged")
+                )
+
+        return route
+
+
+def mapped_errors() -> dict[str, int]:
+    """Every cardfile error code with the HTTP status this dialect gives it."""
+    return {cls.code: status_of(cls) for cls in ALL_ERRORS}

@@ -1,0 +1,194 @@
+"""The TIBCO MDM record API under ``/mdm``: modify, add, read and delete a record.
+
+``/mdm/records/{repositoryName}/modifyRecord`` answers PUT (as the vendor documents it)
+and POST. Callers authenticate with ``Authorization: Bearer`` (an API key or an access
+token; the engine checks the scopes ``records.{type}.*`` of the repository's record type)
+and are counted in the rate-limit group ``mdm``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.engine import Connection
+from starlette.responses import Response
+
+from cardfile.api.dialects.tibco_mdm.errors import MdmRoute
+from cardfile.api.dialects.tibco_mdm.parse import RecordRef, parse_request
+from cardfile.api.dialects.tibco_mdm.records import delete_record, read_record, write_record
+from cardfile.api.dialects.tibco_mdm.repository import Repository, find_repository
+from cardfile.api.native.http import (
+    Credentials,
+    credentials_of,
+    json_response,
+    limited,
+    read_json,
+    run_read,
+    services_of,
+)
+from cardfile.api.native.writes import run_write
+from cardfile.auth.principal import Principal
+from cardfile.engine.commands import Context
+from cardfile.errors import UnknownRecordType
+from cardfile.services import Services
+
+__all__ = ["GROUP", "router"]
+
+GROUP = "mdm"
+DEFAULT_LIMIT = "300/minute"
+CHANNEL = "mdm"
+
+
+async def _register_group(request: Request) -> None:
+    """The ``mdm`` group with its default limit, unless settings gave it one."""
+    limiter = services_of(request).rate_limiter
+    if GROUP not in limiter.groups:
+        limiter.register_group(GROUP, services_of(request).settings.rate_limits.get(GROUP, DEFAULT_LIMIT))
+
+
+router = APIRouter(
+    prefix="/records",
+    tags=["tibco-mdm"],
+    route_class=MdmRoute,
+    dependencies=[Depends(_register_group), Depends(limited(GROUP))],
+)
+Caller = Annotated[Credentials, Depends(credentials_of)]
+_BODY_DOC = {
+    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+}
+
+
+def _repository(svc: Services, conn: Connection, name: str) -> Repository:
+    repo = find_repository(svc.catalog.current(conn), name)
+    if repo is None:
+        raise UnknownRecordType(f"no repository {name[:80]!r}")
+    return repo
+
+
+def _context(principal: Principal, work_item_id: str | None) -> Context:
+    # a change made within a work item is tied to it in the record's history
+    reason = f"workItemId={work_item_id}" if work_item_id else None
+    return Context(principal.name, CHANNEL, reason, principal=principal)
+
+
+async def _write(
+    request: Request,
+    creds: Credentials,
+    repository: str,
+    perspective: str | None,
+    work_item_id: str | None,
+    *,
+    adding: bool,
+) -> Response:
+    svc = services_of(request)
+    body = await read_json(request)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        repo = _repository(svc, conn, repository)
+        schema = svc.catalog.current(conn)
+        req = parse_request(
+            repo,
+            body,
+            path_repository=repository,
+            perspective=perspective,
+            work_item_id=work_item_id,
+            schema_repo=lambda n: find_repository(schema, n),
+        )
+        out = write_record(svc, conn, _context(principal, req.work_item_id), repo, req, adding=adding)
+        return json_response(out)
+
+    return await run_write(request, svc, creds, body, write)
+
+
+Perspective = Annotated[str | None, Query(alias="perspectiveName")]
+WorkItem = Annotated[str | None, Query(alias="workItemId")]
+
+
+@router.put("/{repositoryName}/modifyRecord", summary="Modify a record", openapi_extra=_BODY_DOC)
+async def modify_record(
+    request: Request,
+    creds: Caller,
+    repositoryName: str,
+    perspective: Perspective = None,
+    work_item: WorkItem = None,
+) -> Response:
+    """Body: ``{process, validate, workItemId, perspectiveName, record: {productId, productIdExt,
+    attributes, relationships, state, deleted}}``. Left out, ``process`` is true and the
+    record is validated and saved; ``validate: true`` checks without saving."""
+    return await _write(request, creds, repositoryName, perspective, work_item, adding=False)
+
+
+router.add_api_route(
+    "/{repositoryName}/modifyRecord",
+    modify_record,
+    methods=["POST"],
+    summary="Modify a record (POST)",
+    openapi_extra=_BODY_DOC,
+    include_in_schema=False,
+)
+
+
+@router.post("/{repositoryName}/addRecord", summary="Add a record", openapi_extra=_BODY_DOC)
+async def add_record(
+    request: Request,
+    creds: Caller,
+    repositoryName: str,
+    perspective: Perspective = None,
+) -> Response:
+    """The modify body for a new record; ``productId`` + ``productIdExt`` must be free."""
+    return await _write(request, creds, repositoryName, perspective, None, adding=True)
+
+
+router.add_api_route(
+    "/{repositoryName}",
+    add_record,
+    methods=["POST"],
+    summary="Add a record (the older path)",
+    openapi_extra=_BODY_DOC,
+    include_in_schema=False,
+)
+
+
+@router.get("/{repositoryName}/{id}", summary="Get a record by productId and productIdExt")
+async def get_record(
+    request: Request,
+    creds: Caller,
+    repositoryName: str,
+    id: str,
+    id_ext: Annotated[str | None, Query(alias="idExt")] = None,
+    perspective: Perspective = None,
+    record_state: Annotated[str | None, Query(alias="recordState")] = None,
+    active: Annotated[str | None, Query(alias="Active")] = None,
+) -> Response:
+    svc = services_of(request)
+    ref = RecordRef(product_id=id, product_id_ext=id_ext)
+
+    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
+        repo = _repository(svc, conn, repositoryName)
+        return read_record(
+            svc, conn, principal, repo, ref, perspective=perspective, record_state=record_state, active=active
+        )
+
+    return json_response(await run_read(svc, creds, read))
+
+
+@router.delete("/{repositoryName}/{id}", summary="Delete a record (it is marked deleted)")
+async def delete(
+    request: Request,
+    creds: Caller,
+    repositoryName: str,
+    id: str,
+    id_ext: Annotated[str | None, Query(alias="idExt")] = None,
+    work_item: WorkItem = None,
+    delete_related: Annotated[bool, Query(alias="deleteRelRecords")] = False,
+) -> Response:
+    svc = services_of(request)
+    ref = RecordRef(product_id=id, product_id_ext=id_ext)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        repo = _repository(svc, conn, repositoryName)
+        ctx = _context(principal, work_item)
+        return json_response(delete_record(svc, conn, ctx, repo, ref, related=delete_related))
+
+    return await run_write(request, svc, creds, None, write)
