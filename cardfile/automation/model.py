@@ -176,6 +176,8 @@ class Rule:
     def from_json(cls, data: Any, *, custom: bool = False) -> Rule:
         if not isinstance(data, Mapping):
             raise RuleError("a rule is an object with name, feature, on, when, then")
+        # YAML 1.1 reads a bare `on:` key as the boolean true
+        data = {("on" if k is True else str(k)): v for k, v in data.items()}
         unknown = sorted(set(data) - {"name", "feature", "on", "when", "then", "custom"})
         if unknown:
             raise RuleError(f"unknown rule attribute(s): {', '.join(unknown)}")
