@@ -1,0 +1,398 @@
+"""Tracker's auth flow on cardfile's OAuth2 server (``cardfile.auth.oauth2``).
+
+1. ``GET /oAuth2/Authorize?client_id&response_type=code&scope=read,write&redirect_uri&state``
+   shows cardfile's sign-in page; its form (``POST`` to the same URL) redirects to
+   ``redirect_uri?code=…&state=…``. A non-browser client may instead send the user's
+   email and password as HTTP Basic on the GET and gets the seed's ``{"code", "state"}``.
+2. ``POST /oAuth2/Token`` (form: ``client_id, client_secret, redirect_uri, grant_type, code,
+   refresh_token``) with ``authorization_code`` or ``refresh_token`` answers
+   ``{"Token": …}``: the grant's refresh token, a long-lived opaque token (plus the
+   standard members ``access_token``, ``refresh_token``, ``expires_in``, ``token_type``).
+   A refresh rotates it: the old Token stops working.
+3. ``POST /api/Auth/ExchangeToken`` exchanges that Token (JSON body, form or bearer header)
+   for a JWT access token of ``token_ttl_s``; an expired JWT gets 401 and the client
+   exchanges again. A cardfile access token (``cardfile token create``) is accepted too.
+
+The grants are the identity issue's, with two Tracker differences: PKCE is not asked for
+(Tracker's clients are confidential and authenticate with their secret, so only a
+confidential client may redeem a code here), and ``client_id`` may be the *name* of a
+registered client, so integrations that send Tracker's fixed ``EvoApi_1.0`` work once a
+client of that name is added (``cardfile client add EvoApi_1.0 …``). Tracker's scopes
+``read`` and ``write`` become ``records.<type>.READ`` (every type of the tracker pack)
+plus ``metadata.READ``, and ``records.ALL``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Error, OAuth2Request
+from fastapi import Request
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cardfile.api.native.http import json_response, services_of
+from cardfile.api.oauth2 import page
+from cardfile.auth.clients import get_client
+from cardfile.auth.oauth2 import storage
+from cardfile.auth.oauth2.grants import CodeGrant, RotatingRefreshGrant
+from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
+from cardfile.auth.oauth2.server import CardfileAuthorizationServer, FormRequest, error_response
+from cardfile.auth.users import User, authenticate_password, get_user
+from cardfile.errors import BadRequest, NotFound, Unauthenticated, UserInactive
+from cardfile.services import Services
+
+__all__ = [
+    "TrackerAuthorizationServer",
+    "authorize_decision",
+    "authorize_page",
+    "exchange_token",
+    "principal_token",
+    "token_endpoint",
+    "tracker_scopes",
+]
+
+TRACKER_TYPES = (
+    "client", "contact", "lead", "opportunity", "opportunity_resource", "partner_record", "project",
+    "project_activity", "project_activity_resource", "resource", "timesheet_entry", "invoice",
+    "user_profile", "ticket", "setting", "skill",
+)  # fmt: skip
+FORM_LIMIT = 16 * 1024
+_FORM = "application/x-www-form-urlencoded"
+_TOKEN_KEYS = ("token", "oauthtoken", "oauth_token", "accesstoken", "access_token", "refreshtoken")
+
+
+def tracker_scopes(scope: str) -> str:
+    """Tracker's ``read,write`` as cardfile scopes; cardfile scope names pass through."""
+    out: list[str] = []
+    for word in re.split(r"[\s,]+", scope.strip()):
+        low = word.lower()
+        if low == "read":
+            out += [f"records.{t}.READ" for t in TRACKER_TYPES] + ["metadata.READ"]
+        elif low == "write":
+            out += ["records.ALL", "metadata.READ"]
+        elif word:
+            out.append(word)
+    return " ".join(dict.fromkeys(out))
+
+
+class TrackerCodeGrant(CodeGrant):
+    """The authorization code grant without PKCE: only confidential clients redeem codes."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(CONFIDENTIAL_AUTH_METHODS)
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        storage.save_code(
+            self.server.conn,
+            code,
+            client_id=request.client.get_client_id(),
+            user_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope,
+            code_challenge="",
+            code_challenge_method="",
+        )
+
+
+class TrackerAuthorizationServer(CardfileAuthorizationServer):
+    """cardfile's server with Tracker's grants; ``client_id`` may be a client's name."""
+
+    def __init__(self, svc: Services, conn: Connection) -> None:
+        AuthorizationServer.__init__(self, scopes_supported=None)
+        self.svc = svc
+        self.conn = conn
+        self._clients: dict[str, OAuthClient | None] = {}
+        self.register_token_generator("default", self.generate_bearer_token)
+        self.register_grant(TrackerCodeGrant)
+        self.register_grant(RotatingRefreshGrant)
+
+    def query_client(self, client_id: Any) -> OAuthClient | None:
+        found = super().query_client(client_id)
+        if found is not None or not isinstance(client_id, str) or not 0 < len(client_id) <= 200:
+            return found
+        try:
+            client = get_client(self.conn, name=client_id)
+        except NotFound:
+            return None
+        return OAuthClient(client) if not client.disabled else None
+
+
+def _params(request: Request) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (k, tracker_scopes(v) if k == "scope" else v)
+        for k, v in request.query_params.multi_items()
+        if v != ""
+    )
+
+
+def _form_request(request: Request, params: tuple[tuple[str, str], ...], form: Any = ()) -> FormRequest:
+    return FormRequest(request.method, str(request.url), request.headers, params, tuple(form))
+
+
+def _consent(svc: Services, oauth: FormRequest, user: User | None) -> Response | OAuthClient:
+    """A checked authorization request (its client), or the error response."""
+    with svc.db.write() if user is not None else svc.db.read() as conn:
+        server = TrackerAuthorizationServer(svc, conn)
+        try:
+            grant = server.get_consent_grant(oauth, end_user=user)
+            if user is None:
+                client: OAuthClient = grant.request.client
+                return client
+            response: Response = server.create_authorization_response(
+                grant.request, grant_user=user, grant=grant
+            )
+            return response
+        except OAuth2Error as exc:
+            return error_response(exc)
+        except ValueError:
+            return json_response({"error": "invalid_request", "error_description": "malformed request"}, 400)
+
+
+def _basic_user(svc: Services, header: str) -> User | str:
+    try:
+        raw = base64.b64decode(header.split(" ", 1)[1].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, IndexError):
+        return "malformed Basic credentials"
+    email, _, password = raw.partition(":")
+    with svc.db.read() as conn:
+        try:
+            return authenticate_password(conn, email, password)
+        except UserInactive:
+            return "this user is disabled"
+        except Unauthenticated:
+            return "wrong email or password"
+
+
+async def authorize_page(request: Request) -> Response:
+    svc = services_of(request)
+    params = _params(request)
+    oauth = _form_request(request, params)
+    auth = request.headers.get("authorization", "")
+    if auth[:6].lower() == "basic ":
+        user = await run_in_threadpool(_basic_user, svc, auth)
+        if isinstance(user, str):
+            raise Unauthenticated(user)
+        answer = await run_in_threadpool(_consent, svc, oauth, user)
+        if not isinstance(answer, Response):
+            raise AssertionError("a consent without a user")
+        location = answer.headers.get("location")
+        if answer.status_code != 302 or not location:
+            return answer
+        got = dict(parse_qsl(urlsplit(location).query))
+        if "code" not in got:
+            return answer  # the client's error redirect, as is
+        return json_response({"code": got["code"], "state": got.get("state", "")})
+    found = await run_in_threadpool(_consent, svc, oauth, None)
+    if isinstance(found, Response):
+        return found
+    return await _login_page(request, svc, found, params)
+
+
+async def _login_page(
+    request: Request,
+    svc: Services,
+    client: OAuthClient,
+    params: tuple[tuple[str, str], ...],
+    *,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    secret = await run_in_threadpool(storage.form_secret, svc.db)
+    nonce = request.cookies.get(page.CSRF_COOKIE)
+    if nonce is None or not page.valid_nonce(nonce):
+        nonce = page.new_nonce()
+    scope = dict(params).get("scope", "")
+    response = page.render(
+        client_name=client.client.name,
+        scopes=tuple(sorted(set(scope.split()))),
+        query=request.url.query,
+        csrf=page.make_csrf(secret, nonce, params),
+        email=email,
+        error=error,
+        status=status,
+    )
+    response.set_cookie(
+        page.CSRF_COOKIE,
+        nonce,
+        max_age=page.CSRF_TTL_S,
+        path=request.url.path,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != _FORM:
+        raise BadRequest(f"send the parameters as {_FORM}")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > FORM_LIMIT:
+            raise BadRequest("the request body is too large")
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=40, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest("the request body is not valid urlencoded UTF-8") from None
+    return {k: v for k, v in reversed(pairs)}  # the first of a repeated field wins
+
+
+async def authorize_decision(request: Request) -> Response:
+    """The sign-in form's answer: a redirect to the client with a code (or access_denied)."""
+    svc = services_of(request)
+    params = _params(request)
+    oauth = _form_request(request, params)
+    fields = await _read_form(request)
+    found = await run_in_threadpool(_consent, svc, oauth, None)
+    if isinstance(found, Response):
+        return found
+    secret = await run_in_threadpool(storage.form_secret, svc.db)
+    email = fields.get("email", "")[:320]
+    if not page.check_csrf(secret, fields.get("csrf_token"), request.cookies.get(page.CSRF_COOKIE), params):
+        return await _login_page(
+            request,
+            svc,
+            found,
+            params,
+            email=email,
+            error="This form expired; please sign in again.",
+            status=400,
+        )
+    if fields.get("action") == "deny":
+        return await run_in_threadpool(_deny, svc, oauth)
+    user = await run_in_threadpool(_basic_user_form, svc, email, fields.get("password", ""))
+    if isinstance(user, str):
+        return await _login_page(request, svc, found, params, email=email, error=user)
+    answer = await run_in_threadpool(_consent, svc, oauth, user)
+    if not isinstance(answer, Response):
+        raise AssertionError("a consent without a response")
+    return answer
+
+
+def _deny(svc: Services, oauth: FormRequest) -> Response:
+    with svc.db.read() as conn:
+        server = TrackerAuthorizationServer(svc, conn)
+        try:
+            grant = server.get_consent_grant(oauth, end_user=None)
+            response: Response = server.create_authorization_response(
+                grant.request, grant_user=None, grant=grant
+            )
+            return response
+        except OAuth2Error as exc:
+            return error_response(exc)
+
+
+def _basic_user_form(svc: Services, email: str, password: str) -> User | str:
+    with svc.db.read() as conn:
+        try:
+            return authenticate_password(conn, email, password)
+        except UserInactive:
+            return "This user is disabled; ask an administrator."
+        except Unauthenticated:
+            return "Wrong email or password."
+
+
+def _token(svc: Services, oauth: FormRequest) -> Response:
+    with svc.db.write() as conn:
+        try:
+            response: Response = TrackerAuthorizationServer(svc, conn).create_token_response(oauth)
+            return response
+        except OAuth2Error as exc:
+            return error_response(exc)
+        except ValueError:
+            return json_response({"error": "invalid_request", "error_description": "malformed request"}, 400)
+
+
+async def token_endpoint(request: Request) -> Response:
+    fields = await _read_form(request)
+    pairs = tuple((k, v) for k, v in fields.items() if v != "")  # Tracker clients send every field
+    response = await run_in_threadpool(_token, services_of(request), _form_request(request, pairs, pairs))
+    if response.status_code != 200:
+        return response
+    body = orjson.loads(bytes(response.body))
+    token = body.get("refresh_token") or body.get("access_token")
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    return json_response({"Token": token, **body}, headers=headers)
+
+
+def _token_of(body: Any) -> str | None:
+    if isinstance(body, str):
+        return body.strip() or None
+    if isinstance(body, Mapping):
+        for k, v in body.items():
+            if isinstance(k, str) and k.lower() in _TOKEN_KEYS and isinstance(v, str) and v.strip():
+                return v.strip()
+    return None
+
+
+async def _presented_token(request: Request) -> str | None:
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > FORM_LIMIT:
+            raise BadRequest("the request body is too large")
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    token: str | None = None
+    if raw.strip():
+        if ctype == _FORM:
+            token = _token_of(dict(parse_qsl(raw.decode("utf-8", "replace"))))
+        else:
+            try:
+                token = _token_of(orjson.loads(raw))
+            except orjson.JSONDecodeError:
+                token = raw.decode("utf-8", "replace").strip().strip('"') or None
+    if token is None:
+        auth = request.headers.get("authorization", "")
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            token = value.strip()
+    return token
+
+
+def principal_token(svc: Services, conn: Connection, token: str) -> tuple[str, str, str | None]:
+    """(subject, scopes, client id) of a Tracker Token or a cardfile access token;
+    ``Unauthenticated`` when it is neither (the widget dialect checks ``oauthtoken`` so)."""
+    found = storage.find_refresh(conn, token)
+    if found is not None:
+        if found.revoked or found.used or found.expired or found.user_id is None:
+            raise Unauthenticated("this token was revoked, replaced by a refresh, or has expired")
+        try:
+            user = get_user(conn, user_id=found.user_id)
+        except NotFound:
+            raise Unauthenticated("the user of this token no longer exists") from None
+        if not user.active:
+            raise UserInactive("this user is disabled; ask an administrator")
+        return f"user:{user.id}", found.scope, found.client_id
+    if token.count(".") == 2:
+        claims = svc.auth.tokens.verify(conn, token)
+        svc.auth.authenticate(conn, token)  # the user or client is still active
+        return str(claims["sub"]), str(claims.get("scope") or ""), claims.get("client_id")
+    raise Unauthenticated("not a Tracker OAuth2 token or an access token")
+
+
+async def exchange_token(request: Request) -> Response:
+    svc = services_of(request)
+    token = await _presented_token(request)
+    if token is None:
+        raise Unauthenticated("send the OAuth2 Token from /oAuth2/Token in the body")
+
+    def work() -> tuple[str, int]:
+        with svc.db.write() as conn:
+            subject, scopes, client_id = principal_token(svc, conn, token)
+            return svc.auth.tokens.issue(conn, subject=subject, scopes=scopes, client_id=client_id)
+
+    jwt, ttl = await run_in_threadpool(work)
+    return json_response(
+        {"token": jwt, "tokenType": "Bearer", "expiresIn": ttl},
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
