@@ -18,6 +18,7 @@ from cardfile.api.dialects.tibco_mdm.errors import MdmRoute
 from cardfile.api.dialects.tibco_mdm.parse import RecordRef, parse_request
 from cardfile.api.dialects.tibco_mdm.records import delete_record, read_record, write_record
 from cardfile.api.dialects.tibco_mdm.repository import Repository, find_repository
+from cardfile.api.dialects.tibco_mdm.schema import definition_json, new_repository
 from cardfile.api.native.http import (
     Credentials,
     credentials_of,
@@ -30,6 +31,7 @@ from cardfile.api.native.http import (
 from cardfile.api.native.writes import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context
+from cardfile.engine.permissions import require_metadata
 from cardfile.errors import UnknownRecordType
 from cardfile.services import Services
 
@@ -48,7 +50,6 @@ async def _register_group(request: Request) -> None:
 
 
 router = APIRouter(
-    prefix="/records",
     tags=["tibco-mdm"],
     route_class=MdmRoute,
     dependencies=[Depends(_register_group), Depends(limited(GROUP))],
@@ -105,7 +106,7 @@ Perspective = Annotated[str | None, Query(alias="perspectiveName")]
 WorkItem = Annotated[str | None, Query(alias="workItemId")]
 
 
-@router.put("/{repositoryName}/modifyRecord", summary="Modify a record", openapi_extra=_BODY_DOC)
+@router.put("/records/{repositoryName}/modifyRecord", summary="Modify a record", openapi_extra=_BODY_DOC)
 async def modify_record(
     request: Request,
     creds: Caller,
@@ -120,7 +121,7 @@ async def modify_record(
 
 
 router.add_api_route(
-    "/{repositoryName}/modifyRecord",
+    "/records/{repositoryName}/modifyRecord",
     modify_record,
     methods=["POST"],
     summary="Modify a record (POST)",
@@ -129,7 +130,7 @@ router.add_api_route(
 )
 
 
-@router.post("/{repositoryName}/addRecord", summary="Add a record", openapi_extra=_BODY_DOC)
+@router.post("/records/{repositoryName}/addRecord", summary="Add a record", openapi_extra=_BODY_DOC)
 async def add_record(
     request: Request,
     creds: Caller,
@@ -141,7 +142,7 @@ async def add_record(
 
 
 router.add_api_route(
-    "/{repositoryName}",
+    "/records/{repositoryName}",
     add_record,
     methods=["POST"],
     summary="Add a record (the older path)",
@@ -150,7 +151,7 @@ router.add_api_route(
 )
 
 
-@router.get("/{repositoryName}/{id}", summary="Get a record by productId and productIdExt")
+@router.get("/records/{repositoryName}/{id}", summary="Get a record by productId and productIdExt")
 async def get_record(
     request: Request,
     creds: Caller,
@@ -173,7 +174,7 @@ async def get_record(
     return json_response(await run_read(svc, creds, read))
 
 
-@router.delete("/{repositoryName}/{id}", summary="Delete a record (it is marked deleted)")
+@router.delete("/records/{repositoryName}/{id}", summary="Delete a record (it is marked deleted)")
 async def delete(
     request: Request,
     creds: Caller,
@@ -192,3 +193,38 @@ async def delete(
         return json_response(delete_record(svc, conn, ctx, repo, ref, related=delete_related))
 
     return await run_write(request, svc, creds, None, write)
+
+
+# -- repositories (an extension: defined at runtime, described) -------------------------
+
+
+@router.post(
+    "/repositories", status_code=201, summary="Define a repository at runtime", openapi_extra=_BODY_DOC
+)
+async def create_repository(request: Request, creds: Caller) -> Response:
+    """Body: ``{"name": "Supplier", "attributes": [{"name": "SupplierName", "type": "text",
+    "required": true}], "relationships": [{"name": "SupplierCompany", "targetRepository":
+    "Company", "attributes": [{"name": "Since", "type": "date"}]}]}``; needs metadata.WRITE."""
+    svc = services_of(request)
+    body = await read_json(request)
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        require_metadata(principal, "WRITE")
+        rt = new_repository(body, svc.catalog.current(conn).types)
+        svc.catalog.add_type(rt, conn)
+        return json_response(definition_json(_repository(svc, conn, rt.name)), 201)
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.get(
+    "/repositories/{repositoryName}", summary="A repository's attributes, relationships and perspectives"
+)
+async def get_repository(request: Request, creds: Caller, repositoryName: str) -> Response:
+    svc = services_of(request)
+
+    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
+        require_metadata(principal, "READ")
+        return definition_json(_repository(svc, conn, repositoryName))
+
+    return json_response(await run_read(svc, creds, read))
