@@ -289,3 +289,25 @@ def test_pack_rules_are_checked_against_the_type(svc: Services) -> None:
     text = PACK.replace("{field: priority, in: [high]}", "{field: urgency, in: [high]}")
     with pytest.raises(SchemaError, match="unknown field"):
         install(svc, text, "badrules")
+
+
+def test_the_native_api_skips_features_with_a_header(live: LiveServer, api: httpx.Client) -> None:
+    from cardfile.auth.users import add_user
+
+    svc = live.services
+    install(svc)
+    rid = api.post("/api/records/tickets", json={"title": "t", "status": "open"}).json()["id"]
+    r = api.patch(f"/api/records/tickets/{rid}", json={"score": 5}, headers={"X-Skip-Automation": "process"})
+    assert r.status_code == 200 and r.json()["record"]["score"] == 5 and r.json()["version"] == 2
+    r = api.patch(f"/api/records/tickets/{rid}", json={"score": 6}, headers={"X-Skip-Automation": "all"})
+    assert r.json()["record"]["score"] == 6
+    assert api.patch(f"/api/records/tickets/{rid}", json={"score": 7}).json()["record"]["score"] == 100
+    with svc.db.write() as conn:
+        uid = add_user(conn, "std@example.com", role="standard", password="correct horse battery").id
+        token = svc.auth.tokens.issue(conn, subject=f"user:{uid}", scopes="records.ALL")[0]
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as std:
+        r = std.patch(
+            f"/api/records/tickets/{rid}", json={"score": 8}, headers={"X-Skip-Automation": "process"}
+        )
+        assert r.status_code == 403 and r.json()["code"] == "INSUFFICIENT_SCOPE"
+        assert std.patch(f"/api/records/tickets/{rid}", json={"score": 8}).json()["record"]["score"] == 100

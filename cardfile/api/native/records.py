@@ -56,6 +56,18 @@ _BODY_DOC = {
 }
 
 
+def _skip(request: Request) -> dict[str, Any]:
+    """``X-Skip-Automation: all`` or a list of features (``workflows, cadences``): the
+    automation rules this change does not run (needs the scope automation.SKIP)."""
+    raw = request.headers.get("x-skip-automation")
+    if raw is None:
+        return {}
+    names = frozenset(n.strip().lower() for n in raw.split(",") if n.strip())
+    if not names:
+        raise BadRequest("X-Skip-Automation names features (e.g. workflows, cadences) or is 'all'")
+    return {"skip_automation": True} if "all" in names else {"skip": names}
+
+
 def _reason(request: Request) -> str | None:
     reason = request.headers.get("x-change-reason")
     return reason[:500] if reason else None
@@ -139,9 +151,10 @@ async def create(
     body = _object(await read_json(request))
     dry = _bool_param(validate_only, "validate_only")
     reason = _reason(request)
+    skip = _skip(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal, **skip)
         rt = svc.catalog.record_type(conn, type_name)
         result = svc.engine.create(CreateCommand(type_name, _ops(rt, body), validate_only=dry), ctx, conn)
         return _write_json(result, 200 if dry else 201)
@@ -163,9 +176,10 @@ async def update_many(type_name: str, request: Request, creds: Caller) -> Respon
         raise BadRequest("'all_or_none' must be true or false")
     svc.engine.check_batch_size(len(items))
     reason = _reason(request)
+    skip = _skip(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal, **skip)
         rt = svc.catalog.record_type(conn, type_name)
         cmds = []
         errors: list[FieldError] = []
@@ -212,9 +226,10 @@ async def upsert(type_name: str, request: Request, creds: Caller) -> Response:
         raise BadRequest("'all_or_none' must be true or false")
     svc.engine.check_batch_size(len(items))
     reason = _reason(request)
+    skip = _skip(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal, **skip)
         rt = svc.catalog.record_type(conn, type_name)
         prepared = []
         for i, item in enumerate(items):
@@ -264,9 +279,10 @@ async def update(
     body = _object(await read_json(request))
     dry = _bool_param(validate_only, "validate_only")
     reason = _reason(request)
+    skip = _skip(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal, **skip)
         rt = svc.catalog.record_type(conn, type_name)
         cmd = UpdateCommand(
             type_name,
@@ -287,9 +303,10 @@ async def delete(type_name: str, record_id: int, request: Request, creds: Caller
     svc = services_of(request)
     cond = Conditions(request, required=svc.settings.require_preconditions)
     reason = _reason(request)
+    skip = _skip(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal, **skip)
         cmd = DeleteCommand(
             type_name,
             record_id,
@@ -334,9 +351,10 @@ async def revert(type_name: str, record_id: int, request: Request, creds: Caller
     if not isinstance(version, int) or isinstance(version, bool):
         raise BadRequest("'version' must be the integer version to revert to", field="version")
     reason = _reason(request)
+    skip = _skip(request)
 
     def write(conn: Connection, principal: Principal) -> Response:
-        ctx = Context(principal.name, CHANNEL, reason, principal=principal)
+        ctx = Context(principal.name, CHANNEL, reason, principal=principal, **skip)
         result = history_ops.revert(
             svc.engine, type_name, record_id, version, ctx, expected_version=cond.expected_version, conn=conn
         )
