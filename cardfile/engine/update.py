@@ -487,13 +487,15 @@ class Engine:
                     errors.append(FieldError(name, "REQUIRED", f"{name!r} is required and cannot be cleared"))
                 continue
             errors.extend(ft.validate(value, fd))
-            if fd.max_items is not None and isinstance(value, list) and len(value) > fd.max_items:
+            # sub-records count their rows
+            items = value.get("rows") if isinstance(value, dict) and fd.type == "sub_records" else value
+            if fd.max_items is not None and isinstance(items, list) and len(items) > fd.max_items:
                 # checked on the resulting set, after every op of the request (add and remove)
                 errors.append(
                     FieldError(
                         name,
                         "TOO_MANY_ITEMS",
-                        f"{name!r} holds at most {fd.max_items} item(s); this change would leave {len(value)}",
+                        f"{name!r} holds at most {fd.max_items} item(s); this change would leave {len(items)}",
                     )
                 )
             data[name] = ft.to_storage(value, fd)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cardfile.api.dialects.zoho_crm.auth import MissingToken
 from cardfile.api.dialects.zoho_crm.modules import InvalidModule, UnsupportedModule
 from cardfile.errors import (
     BadRequest,
@@ -38,6 +39,7 @@ from cardfile.errors import (
 __all__ = [
     "ALREADY_MODIFIED",
     "DependentRecordLocked",
+    "InProcessing",
     "InvalidId",
     "InvalidUrl",
     "InvalidMethod",
@@ -82,6 +84,13 @@ class DependentRecordLocked(BadRequest):
 
     code = "RECORD_LOCKED"
     title = DEPENDENT_LOCKED
+
+
+class InProcessing(BadRequest):
+    """Zia image validation or a merge of duplicates is running on the record."""
+
+    code = "RECORD_LOCKED"
+    title = NOT_APPROVED
 
 
 class NotApproved(BadRequest):
@@ -137,7 +146,7 @@ def error_of(
     """Zoho's element for ``exc``; ``index`` is the record's place in ``data`` (None: the request)."""
     if isinstance(exc, ValidationFailed) and exc.errors:
         return _validation(exc, namer, index, action)
-    if exc.code == "RECORD_LOCKED" and not isinstance(exc, DependentRecordLocked):
+    if exc.code == "RECORD_LOCKED" and not isinstance(exc, DependentRecordLocked | InProcessing):
         # the engine's lock (an automation rule locked the record); matched by code, not class
         return ZohoError(400, "RECORD_LOCKED", LOCKED, {"id": str(exc.extra.get("record_id", ""))})
     if isinstance(exc, PermissionDenied):
@@ -188,7 +197,9 @@ _TABLE: dict[type[CardfileError], tuple[int, str, str]] = {
     InvalidMethod: (400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"),
     DependentRecordLocked: (400, "RECORD_LOCKED", DEPENDENT_LOCKED),
     NotApproved: (400, "NOT_APPROVED", NOT_APPROVED),
+    InProcessing: (400, "RECORD_LOCKED", NOT_APPROVED),
     NotFound: (400, "INVALID_DATA", "the id given seems to be invalid"),
+    MissingToken: (401, "AUTHENTICATION_FAILURE", "Authentication failed"),
     Unauthenticated: (401, "INVALID_TOKEN", "invalid oauth token"),
     ScopeMissing: (401, "OAUTH_SCOPE_MISMATCH", "Unauthorized"),
     PermissionDenied: (403, "NO_PERMISSION", "Permission denied to {action}"),

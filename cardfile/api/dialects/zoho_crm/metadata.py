@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cardfile.api.dialects.zoho_crm.modules import api_name, field_id, field_kind, module_api_name
+from cardfile.api.dialects.zoho_crm.modules import (
+    api_name,
+    column_api_name,
+    field_id,
+    field_kind,
+    module_api_name,
+)
 from cardfile.schema.model import FieldDef, RecordType
 
 __all__ = ["data_type", "fields"]
@@ -38,10 +44,12 @@ def data_type(fd: FieldDef) -> tuple[str, str]:
     return _TYPES.get(fd.type, (fd.type, "string"))
 
 
-def _field(rt: RecordType, fd: FieldDef, targets: dict[str, str]) -> dict[str, Any]:
+def _field(
+    rt: RecordType, fd: FieldDef, targets: dict[str, str], parent: FieldDef | None = None
+) -> dict[str, Any]:
     dtype, jtype = data_type(fd)
     out: dict[str, Any] = {
-        "api_name": api_name(fd),
+        "api_name": column_api_name(parent, fd) if parent is not None else api_name(fd),
         "field_label": fd.label or api_name(fd),
         "display_label": fd.label or api_name(fd),
         "data_type": dtype,
@@ -63,7 +71,7 @@ def _field(rt: RecordType, fd: FieldDef, targets: dict[str, str]) -> dict[str, A
     if fd.max_items is not None:
         out["max_items"] = fd.max_items
     if fd.type == "sub_records":
-        out["subform"] = {"fields": [_field(rt, c, targets) for c in fd.fields]}
+        out["subform"] = {"fields": [_field(rt, c, targets, fd) for c in fd.fields]}
     return out
 
 

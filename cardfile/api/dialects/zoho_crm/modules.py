@@ -33,6 +33,8 @@ __all__ = [
     "InvalidModule",
     "UnsupportedModule",
     "api_name",
+    "column_api_name",
+    "column_by_api_name",
     "field_by_api_name",
     "field_id",
     "field_kind",
@@ -85,7 +87,15 @@ UNSUPPORTED = frozenset(
      "Approvals", "Activities", "Analytics", "Notes", "Attachments"}
 )  # fmt: skip
 # Field API names that do not follow the title-case rule (cardfile name -> API name).
-IRREGULAR = {"associateduser": "AssociatedUser"}
+IRREGULAR = {
+    "associateduser": "AssociatedUser",
+    "start_datetime": "Start_DateTime",
+    "end_datetime": "End_DateTime",
+    # columns, as "field.column": an event's participants are written in lower case
+    "participants.type": "type",
+    "participants.participant": "participant",
+    "participants.name": "name",
+}
 _SUFFIXES = ("__s",)
 
 
@@ -143,8 +153,12 @@ def field_by_api_name(rt: RecordType) -> dict[str, FieldDef]:
     return {api_name(fd): fd for fd in rt}
 
 
+def column_api_name(parent: FieldDef, col: FieldDef) -> str:
+    return IRREGULAR.get(f"{parent.name}.{col.name}") or api_name(col)
+
+
 def column_by_api_name(fd: FieldDef) -> dict[str, FieldDef]:
-    return {api_name(c): c for c in fd.fields}
+    return {column_api_name(fd, c): c for c in fd.fields}
 
 
 def field_kind(fd: FieldDef) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
 
-from cardfile.api.dialects.zoho_crm.modules import api_name, field_kind, zoho_id
+from cardfile.api.dialects.zoho_crm.modules import api_name, column_api_name, field_kind, zoho_id
 from cardfile.engine.results import WriteResult
 from cardfile.schema.model import FieldDef, RecordType, Schema
 from cardfile.store import records as store
@@ -143,7 +143,7 @@ class Renderer:
             v = row.get(col.name)
             if v is None and field_kind(fd) != "subform":
                 continue
-            out[api_name(col)] = self.value(col, v)
+            out[column_api_name(fd, col)] = self.value(col, v)
         out["id"] = zoho_id(row["id"])
         return out
 

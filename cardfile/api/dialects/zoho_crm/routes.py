@@ -29,9 +29,11 @@ from cardfile.api.dialects.zoho_crm import metadata
 from cardfile.api.dialects.zoho_crm.auth import token_of
 from cardfile.api.dialects.zoho_crm.errors import (
     DependentRecordLocked,
+    InProcessing,
     InvalidId,
     InvalidUrl,
     MandatoryMissing,
+    NotApproved,
     ZohoError,
     error_of,
 )
@@ -44,7 +46,15 @@ from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import list_records
 from cardfile.engine.results import WriteResult
-from cardfile.errors import BadRequest, CardfileError, MalformedBody, NotFound, PayloadTooLarge
+from cardfile.errors import (
+    BadRequest,
+    CardfileError,
+    FieldError,
+    MalformedBody,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from cardfile.ratelimit import client_identity, token_identity
 from cardfile.schema.model import RecordType
 from cardfile.services import Services
@@ -254,6 +264,50 @@ def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) 
         raise DependentRecordLocked(f"a linked record is locked: {sorted(locks.locked_among(conn, ids))}")
 
 
+_ZERO_DURATIONS = frozenset({"0", "00", "0:00", "00:00", "00:00:00", "0:00:00"})
+
+
+def _check_record(rt: RecordType, ops: Sequence[FieldOp], current: Callable[[], Mapping[str, Any]]) -> None:
+    """The seed's rules on a record as the change would leave it.
+
+    - Calls: an Inbound or Outbound call cannot last zero (``DEPENDENT_MISMATCH``).
+    - Review: a record whose ``approval_state__s`` is ``processing`` (Zia image validation or
+      a merge of duplicates running) takes no update (``RECORD_LOCKED``); one ``in_review``
+      or ``rejected`` takes no change to its image uploads (``NOT_APPROVED``).
+    """
+    touched = {op.field for op in ops}
+    if (
+        rt.get("call_duration") is not None
+        and rt.get("call_type") is not None
+        and touched & {"call_type", "call_duration"}
+    ):
+        after = dict(current())
+        for op in ops:
+            if op.field in ("call_type", "call_duration"):
+                after[op.field] = op.value if op.kind == "set" else None
+        duration = after.get("call_duration")
+        zero = duration is not None and (str(duration).strip() in _ZERO_DURATIONS or duration == 0)
+        if after.get("call_type") in ("Inbound", "Outbound") and zero:
+            raise ValidationFailed(
+                [FieldError("call_duration", "DEPENDENT_MISMATCH", "Call Duration can not be zero.")]
+            )
+    if rt.get("approval_state__s") is not None and touched - {"approval_state__s"}:
+        state = current().get("approval_state__s")
+        if state == "processing":
+            raise InProcessing(
+                "the record is being processed (Zia image validation or a merge of duplicates)"
+            )
+        images = {
+            n
+            for n in touched
+            if (fd := rt.get(n)) is not None and fd.type == "sub_records" and field_kind(fd) == "imageupload"
+        }
+        if state in ("in_review", "rejected") and images:
+            raise NotApproved(
+                f"the record is {state.replace('_', ' ')}: its images cannot change until it is approved"
+            )
+
+
 def _context(principal: Principal, skip: frozenset[str] = frozenset()) -> Context:
     return Context(actor=principal.name, channel=CHANNEL, principal=principal, skip=skip)
 
@@ -295,6 +349,7 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                     return svc.engine.get(rt.name, rid, conn)
 
                 ops = record_ops(rt, rec, current)
+                _check_record(rt, ops, current)
                 _check_dependents(conn, rt, ops)
                 cmds.append(
                     UpdateCommand(
@@ -351,6 +406,7 @@ async def _insert(request: Request, version: str, module: str) -> Response:
 
         def one(c: Connection, rec: Any) -> WriteResult:
             ops = _create_ops(rt, rec, principal)
+            _check_record(rt, ops, dict)
             _check_dependents(c, rt, ops)
             return svc.engine.create(CreateCommand(rt.name, ops), ctx, c)
 
@@ -415,6 +471,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
             if holder is None:
                 how[i] = ("insert", None)
                 ops = _create_ops(rt, rec, principal)
+                _check_record(rt, ops, dict)
                 _check_dependents(c, rt, ops)
                 return svc.engine.create(CreateCommand(rt.name, ops), ctx, c)
             how[i] = ("update", matched)
@@ -424,6 +481,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                 return svc.engine.get(rt.name, rid, c)
 
             ops = record_ops(rt, rec, current)
+            _check_record(rt, ops, current)
             _check_dependents(c, rt, ops)
             try:
                 return svc.engine.update(UpdateCommand(rt.name, rid, ops), ctx, c)
