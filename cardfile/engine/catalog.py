@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.registry import UnknownFieldType
-from cardfile.schema.model import SYSTEM_FIELDS, FieldDef, RecordType, Schema, SchemaError
+from cardfile.schema.model import SYSTEM_FIELDS, FieldDef, RecordType, Schema, SchemaError, is_valid_name
 from cardfile.schema.packs import Pack
 from cardfile.store import schema_store
 from cardfile.store.database import Database
@@ -161,6 +161,10 @@ class Catalog:
         """Create a record type at runtime (e.g. a custom object); its fields are custom."""
         with self.db.using(conn, write=True) as conn:
             types = self.current(conn).types
+            if not is_valid_name(rt.name):
+                raise ValidationFailed(
+                    [FieldError("name", "INVALID_NAME", f"{rt.name!r} must be lower_snake (a-z, 0-9, _)")]
+                )
             if rt.name in types:
                 raise Conflict(f"a record type {rt.name!r} exists")
             fields = {n: replace(f, custom=True) for n, f in rt.fields.items()}

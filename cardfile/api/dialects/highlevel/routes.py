@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -81,11 +81,11 @@ def _record_response(svc: Services, conn: Connection, rt: RecordType, record: di
     return json_response({"record": render.record_json(rt, record, names)}, status)
 
 
-def _write(svc: Services, conn: Connection, shape_errors: list[FieldError], run: Any) -> WriteResult:
+def _write(shape_errors: list[FieldError], run: Callable[[bool], WriteResult]) -> WriteResult:
     """Run the engine; with shape errors, as a dry run so its own errors are reported too."""
     try:
         with engine_paths():
-            result: WriteResult = run(bool(shape_errors))
+            result = run(bool(shape_errors))
     except ValidationFailed as exc:
         if shape_errors:
             raise ValidationFailed(shape_errors + exc.errors) from None
@@ -181,7 +181,7 @@ async def create_record(key: str, request: Request, creds: Caller) -> Response:
         def run(dry: bool) -> WriteResult:
             return svc.engine.create(CreateCommand(rt.name, tuple(ops), validate_only=dry), ctx, conn)
 
-        result = _write(svc, conn, shape_errors, run)
+        result = _write(shape_errors, run)
         return _record_response(svc, conn, rt, result.record, 201)
 
     return await run_write(request, svc, creds, body, write)
@@ -218,7 +218,7 @@ async def update_record(key: str, record_id: str, request: Request, creds: Calle
         def run(dry: bool) -> WriteResult:
             return svc.engine.update(UpdateCommand(rt.name, rid, tuple(ops), validate_only=dry), ctx, conn)
 
-        result = _write(svc, conn, shape_errors, run)
+        result = _write(shape_errors, run)
         return _record_response(svc, conn, rt, result.record)
 
     return await run_write(request, svc, creds, body, write)
