@@ -1,11 +1,13 @@
 """The widget's value rules: a column's scalar value (mostly a string) as a canonical op.
 
 - ``null`` clears; ``""`` clears too, except for an "id" column.
-- "id" columns (names ending in ``id``, e.g. ``resourcestatusid``) take only an integer,
-  as a JSON number or a string of digits (``2`` or ``"2"``); anything else is refused
-  (outcome 99). The integer is a setting's id (``getSettings``) or a record's id.
-- multi-value columns (``clienttype``, ``contacttype``) take comma-separated names and
-  replace the whole set (``"Prospect,Gold Client"``).
+- "id" columns (``columns.py`` marks them: ``resourcestatusid``, ``clientid``...) take only
+  an integer, as a JSON number or a string of digits (``2`` or ``"2"``); anything else is
+  refused (outcome 99). The integer is a settings entry's id (``getSettings``) or a
+  record's id; 0 clears a link, as Tracker's integer ids do.
+- a multi-value column takes comma-separated values that replace the whole set
+  (``"a,b"``); settings entries by name (``clienttype``) are resolved by ``translate.py``,
+  which needs the database.
 - the rest are converted to the field type's input where the widget's strings need it
   (``"5"`` for an integer, ``"Yes"`` for a boolean, an option's label for its key); the
   field type then parses and validates as for every channel.
