@@ -333,6 +333,8 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
         principal = svc.auth.authenticate(conn, token)
         rt = _module(svc, conn, module)
         perm.require(principal, rt, "UPDATE")
+        if skip:  # a request-level refusal, as Zoho's scope errors are
+            perm.require_automation_skip(principal)
         ctx = _context(principal, skip)
         outcomes: list[Outcome | None] = [None] * len(data)
         cmds: list[UpdateCommand] = []
