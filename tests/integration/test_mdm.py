@@ -460,6 +460,11 @@ def test_add_get_and_delete_marks_deleted(mdm: httpx.Client, pid: str) -> None:
     assert r.status_code == 200 and native(mdm, "company", product_id=pid)["deleted"] is False
     r = modify(mdm, {"productId": pid, "deleted": True})
     assert r.status_code == 200 and mdm.get(f"/mdm/records/Company/{pid}").status_code == 404
+    r = mdm.post(
+        "/mdm/records/Company/addRecord",
+        json={"record": {"attributes": [{"name": "Name", "value": "N"}, {"name": "Rating", "value": "x"}]}},
+    )
+    assert r.status_code == 400 and errors_of(r) == {"ProductId": "REQUIRED", "Rating": "NOT_A_NUMBER"}
 
 
 def test_scopes_and_rate_limit_group(live_mdm: LiveServer, mdm: httpx.Client, pid: str) -> None:

@@ -16,8 +16,6 @@ from typing import Any
 
 from cardfile.api.dialects.tibco_mdm.repository import (
     DELETED,
-    ID,
-    ID_EXT,
     STATE,
     Relationship,
     Repository,
@@ -155,7 +153,8 @@ def parse_request(
     if not isinstance(record, Mapping):
         raise BadRequest("the body needs 'record': the record to change", field="record")
     named = record.get("repositoryName")
-    if named not in (None, "") and (not isinstance(named, str) or schema_repo(named) is not repo):
+    named_repo = schema_repo(named) if isinstance(named, str) and named else None
+    if named not in (None, "") and (named_repo is None or named_repo.type != repo.type):
         raise BadRequest(
             f"record.repositoryName {named!r} is not the repository of the path {path_repository!r}",
             field="record.repositoryName",
@@ -322,8 +321,6 @@ def coerce(fd: FieldDef, raw: Any) -> Any:
             return int(s)
         if t == "boolean" and s.lower() in _TRUE | _FALSE:
             return s.lower() in _TRUE
-        if t == "sub_records":
-            return raw
         return raw
     if isinstance(raw, int | float) and not isinstance(raw, bool) and t not in _NUMBERS | _IDS:
         return str(raw)  # a number for a text attribute: the vendor's values are strings
@@ -426,6 +423,3 @@ def column_ops(changes: list[AttrChange]) -> dict[str, Any]:
     for c in changes:
         row[c.field.name] = None if c.op.kind == "clear" else c.op.value
     return row
-
-
-IDENTITY = (ID, ID_EXT)

@@ -43,11 +43,13 @@ from cardfile.engine.commands import MISSING, Context, CreateCommand, DeleteComm
 from cardfile.engine.query import list_records
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, Duplicate, FieldError, NotFound, ValidationFailed
+from cardfile.schema.model import FieldDef
 from cardfile.services import Services
 
 __all__ = ["delete_record", "read_record", "resolve", "write_record"]
 
 NEW_STATE = "UNCONFIRMED"  # a record added without a state, before processing
+_NO_STATE = FieldDef(STATE, "text")
 _PATH = re.compile(r"^(?P<base>[a-z0-9_+]+)(?:\[(?P<row>[0-9]+)\])?(?:\.(?P<col>[a-z0-9_]+))?(?P<rest>.*)$")
 
 
@@ -116,13 +118,12 @@ def write_record(
     record_id: int | None = None
     ops: list[FieldOp] = []
     if adding:
-        if req.ref.product_id in (None, ""):
-            problems.append(Problem("REQUIRED", "a new record needs a productId", "ProductId", "Product ID"))
-        else:
+        # without a productId the engine reports ProductId as required
+        if req.ref.product_id not in (None, ""):
             ops.append(FieldOp(ID, "set", _str(req.ref.product_id)))
-            if req.ref.product_id_ext not in (None, ""):
-                ops.append(FieldOp(ID_EXT, "set", _str(req.ref.product_id_ext)))
-        if repo.has(STATE) and req.state is MISSING:
+        if req.ref.product_id_ext not in (None, ""):
+            ops.append(FieldOp(ID_EXT, "set", _str(req.ref.product_id_ext)))
+        if req.state is MISSING and NEW_STATE in repo.rt.fields.get(STATE, _NO_STATE).option_keys:
             ops.append(FieldOp(STATE, "set", NEW_STATE))
     else:
         record_id = resolve(svc, conn, repo, req.ref)
@@ -362,7 +363,7 @@ def read_record(
     deleted = bool(record.get(DELETED))
     wanted = {
         "DELETED": deleted,
-        "ALL": act != "Y" or not deleted or state == "ALL",
+        "ALL": True,
         "LATEST": not deleted or act != "Y",
         "CONFIRMED": record.get(STATE) == "CONFIRMED" and (not deleted or act != "Y"),
         "UNCONFIRMED": record.get(STATE) != "CONFIRMED" and (not deleted or act != "Y"),
