@@ -545,3 +545,24 @@ def test_repository_and_attributes_defined_at_runtime(mdm: httpx.Client, pid: st
     assert "DunsNumber" in [a["name"] for a in got["attributes"]]
     assert got["relationships"][0]["name"] == "CompanyCustomer"
     assert {p["name"] for p in got["perspectives"]} == {"Contact", "Rating"}
+
+
+def test_a_repository_without_the_unique_pair_finds_records_by_lookup(
+    live_mdm: LiveServer, mdm: httpx.Client, pid: str
+) -> None:
+    from cardfile.schema.model import FieldDef, RecordType
+
+    name = f"plain_{pid}"
+    fields = {"product_id": FieldDef("product_id", "text"), "title": FieldDef("title", "text")}
+    live_mdm.services.catalog.add_type(RecordType(name=name, fields=fields))
+    r = mdm.post(
+        f"/mdm/records/{name}/addRecord",
+        json={"record": {"productId": "p", "attributes": [{"name": "Title", "value": "T"}]}},
+    )
+    assert r.status_code == 200, r.text
+    r = mdm.put(
+        f"/mdm/records/{name}/modifyRecord",
+        json={"record": {"productId": "p", "attributes": [{"name": "TITLE", "value": "U"}]}},
+    )
+    assert r.status_code == 200, r.text
+    assert native(mdm, name, product_id="p")["title"] == "U"

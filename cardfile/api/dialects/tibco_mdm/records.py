@@ -61,15 +61,19 @@ def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -
             raise BadRequest(f"{name} must be a string", field=name)
     if pid not in (None, ""):
         ext_value = None if ext in (None, "") else str(ext)
-        try:
-            rid = svc.engine.find_unique(conn, repo.type, {ID: str(pid), ID_EXT: ext_value})
-        except ValidationFailed as exc:
-            raise BadRequest(f"productId/productIdExt: {exc.errors[0].message}") from None
+        rid: int | None
+        if any(set(g) == {ID, ID_EXT} for g in repo.rt.unique_together):
+            try:
+                rid = svc.engine.find_unique(conn, repo.type, {ID: str(pid), ID_EXT: ext_value})
+            except ValidationFailed as exc:
+                raise BadRequest(f"productId/productIdExt: {exc.errors[0].message}") from None
+        else:  # a repository without the unique pair (defined elsewhere): look it up
+            where = [(ID, str(pid))]
+            if repo.has(ID_EXT):
+                where.append((ID_EXT, ext_value) if ext_value else (f"{ID_EXT}__isnull", "true"))
+            rid = _only(svc, conn, repo, where)
         if rid is None and ext is None:  # no extension given: the one record with this productId
-            page = list_records(svc.db, svc.catalog, repo.type, [(ID, str(pid))], sort=None, limit=2,
-                                cursor=None, conn=conn)  # fmt: skip
-            if len(page["items"]) == 1:
-                rid = int(page["items"][0]["id"])
+            rid = _only(svc, conn, repo, [(ID, str(pid))])
         if rid is None:
             shown = f"productId {str(pid)!r}" + (f" and productIdExt {ext_value!r}" if ext_value else "")
             raise NotFound(f"no {repo.name} record with {shown}")
@@ -84,6 +88,12 @@ def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -
         svc.engine.get(repo.type, int(key), conn)  # NotFound when there is none
         return int(key)
     raise BadRequest("the record needs a productId (and productIdExt) or a productKeyId", field="productId")
+
+
+def _only(svc: Services, conn: Connection, repo: Repository, where: list[tuple[str, str]]) -> int | None:
+    """The id of the one record matching ``where``; None for none or several."""
+    page = list_records(svc.db, svc.catalog, repo.type, where, sort=None, limit=2, cursor=None, conn=conn)
+    return int(page["items"][0]["id"]) if len(page["items"]) == 1 else None
 
 
 @dataclass
