@@ -632,3 +632,29 @@ def test_read_only_token_gets_403(w: World) -> None:
         assert c.get("/api/v1/Client/1").status_code in (200, 204)
         assert_problem(send(c, "POST", "/api/v1/Client", {"name": "nope"}), 403, "INSUFFICIENT_SCOPE")
         assert_problem(send(c, "POST", "/api/v1/Contact/Search", {}), 403, "INSUFFICIENT_SCOPE")
+
+
+PART_TWO_CALLS = [
+    ("POST", "/api/v1/Client/AttachDocument"), ("POST", "/api/v1/Lead/AttachDocument"),
+    ("GET", "/api/v1/Opportunity/DocumentFolders/1"), ("GET", "/api/v1/Resource/DocumentFolders/1"),
+    ("POST", "/api/v1/Resource/CreateFromResume"), ("GET", "/api/v1/Resource/1/Documents"),
+    ("GET", "/api/v1/Resource/1/Document/2"), ("POST", "/api/v1/Resource/1/Skills"),
+    ("GET", "/api/v1/Resource/1/Skills"), ("PUT", "/api/v1/Resource/1/Skills"), ("DELETE", "/api/v1/Resource/1/Skills"),
+    ("GET", "/api/v1/Resource/1/Skills/2"), ("DELETE", "/api/v1/Resource/1/Skills/2"),
+    ("GET", "/api/v1/MetaData/Skills/Hierarchy"), ("GET", "/api/v1/MetaData/Skills/Areas/1/Skills"),
+    ("GET", "/api/v1/MetaData/Skills/Search"), ("GET", "/api/v1/MetaData/Skills/Areas/1/Count"),
+    ("GET", "/api/v1/MetaData/Skills/List/1"), ("GET", "/api/v1/Opportunity/1/Applicants"),
+    ("POST", "/api/v1/Opportunity/Longlist"), ("GET", "/api/v1/Opportunity/1/Longlist"),
+    ("DELETE", "/api/v1/Opportunity/1/longlist/resource/2"), ("POST", "/api/v1/Webhook"), ("PATCH", "/api/v1/Webhook"),
+    ("GET", "/api/v1/Webhook/Actions/1"), ("GET", "/api/v1/Webhook/Meta/Actions"), ("GET", "/api/v1/Webhook/List"),
+    ("GET", "/api/v1/Webhook/1"), ("DELETE", "/api/v1/Webhook/1"),
+]  # fmt: skip
+
+
+def test_part_two_endpoints_answer_501(w: World) -> None:
+    with w.http() as c:
+        for method, path in PART_TWO_CALLS:
+            assert_problem(c.request(method, path), 501, "NOT_IMPLEMENTED")
+        assert_problem(
+            c.request("GET", "/api/v1/Webhook/List", headers={"Authorization": ""}), 401, "UNAUTHENTICATED"
+        )

@@ -17,7 +17,7 @@ The grants are the identity issue's, with two Tracker differences: PKCE is not a
 (Tracker's clients are confidential and authenticate with their secret, so only a
 confidential client may redeem a code here), and ``client_id`` may be the *name* of a
 registered client, so integrations that send Tracker's fixed ``EvoApi_1.0`` work once a
-client of that name is added (``cardfile client add EvoApi_1.0 …``). Tracker's scopes
+client of that name is added (``cardfile client add --name EvoApi_1.0 …``). Tracker's scopes
 ``read`` and ``write`` become ``records.<type>.READ`` (every type of the tracker pack)
 plus ``metadata.READ``, and ``records.ALL``.
 """
