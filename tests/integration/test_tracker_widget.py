@@ -746,3 +746,94 @@ def test_rate_limit_in_the_widget_shape(tmp_path: Path) -> None:
         server.should_exit = True
         thread.join(timeout=10)
         services.close()
+
+
+def test_read_back_through_tracker_v1_both_ways(world: World) -> None:
+    """X-1/X-2: the widget and Tracker REST v1 are two doors to the same records."""
+    ids = world.ids
+    active, placed = ids["resource_status:Active"], ids["opportunity_resource_status:Placed"]
+    headers = {"Authorization": f"Bearer {world.token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=world.live.url + "/tracker/api/v1", headers=headers, timeout=30) as v1:
+
+        def get(resource: str, rid: int) -> dict[str, Any]:
+            r = v1.get(f"/{resource}/{rid}")
+            assert r.status_code == 200, r.text
+            out: dict[str, Any] = r.json()
+            return out
+
+        # widget -> v1
+        out = world.update(
+            "R",
+            ids["R"],
+            [("firstname", "John"), ("jobtitle", "Marketing Manager"), ("resourcestatusid", str(active))],
+            customfields=[(17, "H1B")],
+            skills=[(ids["quick"], "Yes")],
+        )
+        assert out == SUCCESS
+        res = get("Resource", ids["R"])
+        assert (res["firstName"], res["jobTitle"]) == ("John", "Marketing Manager")
+        assert (res["status"]["id"], res["status"]["name"]) == (active, "Active")
+        assert {"id": 17, "name": "Visa status", "value": "H1B"} in res["customFields"]
+        assert [q["id"] for q in res["quickSkills"]] == [ids["quick"]]
+        assert world.update("C", ids["C"], [("clienttype", "Prospect,Gold Client")]) == SUCCESS
+        assert [t["name"] for t in get("Client", ids["C"])["clientTypes"]] == ["Prospect", "Gold Client"]
+        assert world.update("N", ids["N"], [("contacttype", "Top Team")]) == SUCCESS
+        assert get("Contact", ids["N"])["type"]["id"] == ids["contact_type:Top Team"]
+        assert world.update("X", ids["X"], [("opportunityresourcestatusid", str(placed))]) == SUCCESS
+        placement = get("OpportunityResource", ids["X"])
+        assert placement["opportunityResourceStatusId"] == placed
+
+        # v1 -> widget: what v1 wrote is what the widget changes
+        r = v1.patch(
+            f"/Resource/{ids['R']}", json={"jobTitle": "CTO", "customFields": [{"id": 17, "value": "L1"}]}
+        )
+        assert r.status_code == 200, r.text
+        assert world.record("resource", ids["R"])["job_title"] == "CTO"
+        r = v1.patch(f"/Client/{ids['C']}", json={"clientTypes": [{"id": ids["client_type:Silver Client"]}]})
+        assert r.status_code == 200, r.text
+        assert world.update("C", ids["C"], [("clienttype", "Prospect")]) == SUCCESS  # replaces v1's set
+        assert [t["id"] for t in get("Client", ids["C"])["clientTypes"]] == [ids["client_type:Prospect"]]
+        assert (
+            world.update(
+                "R", ids["R"], [("jobtitle", "CEO")], customfields=[(17, None)], skills=[(ids["quick"], "No")]
+            )
+            == SUCCESS
+        )
+        res = get("Resource", ids["R"])
+        assert (res["jobTitle"], res["quickSkills"]) == ("CEO", [])
+        assert {"id": 17, "name": "Visa status", "value": None} in res["customFields"]
+
+
+def test_every_error_has_a_widget_outcome() -> None:
+    """Each class of the one hierarchy renders as a widget body with one of the seed's codes."""
+    from cardfile import errors
+    from cardfile.api.dialects.tracker_widget.errors import MESSAGES, outcome_of
+    from cardfile.api.dialects.tracker_widget.render import error_response
+
+    expected = {
+        errors.Unauthenticated: 1,
+        errors.UserInactive: 2,
+        errors.NotFound: 3,
+        errors.UnknownRecordType: 99,
+        errors.ValidationFailed: 99,
+        errors.PermissionDenied: 99,
+        errors.ScopeMissing: 99,
+        errors.PreconditionFailed: 99,
+    }
+    for cls in errors.ALL_ERRORS:
+        if cls is errors.ValidationFailed:
+            exc: errors.CardfileError = cls([errors.FieldError("f", "INVALID", "bad")])
+        elif cls is errors.BatchFailed:
+            exc = cls([])
+        else:
+            exc = cls("detail")
+        out = outcome_of(exc)
+        assert out.status in MESSAGES, cls
+        assert out.status == expected.get(cls, out.status), cls
+        body = orjson.loads(error_response(exc).body)
+        assert (body["status"], body["message"], body["count"]) == (out.status, MESSAGES[out.status], 0)
+        assert body["detail"]
+    unknown = errors.ValidationFailed(
+        [errors.FieldError("x", "UNKNOWN_FIELD", "no column"), errors.FieldError("y", "NOT_A_NUMBER", "bad")]
+    )
+    assert outcome_of(unknown).status == 4
