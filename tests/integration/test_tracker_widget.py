@@ -726,6 +726,14 @@ def _get_settings(world: World) -> None:
     )
     assert (bad["status"], bad["message"], bad["count"]) == (1, "user not found", 0)
     assert world.post(SETTINGS, {"trackerrms": {}})["status"] == 99
+    # the method name in any case, as the vendor's routing takes it; other methods are not here
+    assert world.post("/tracker/api/widget/GetSettings", world.body("getSettings", {}))["count"] == 10
+    body = world.body("updateRecord", {"instructions": {"recordtype": "R", "recordid": world.ids["R"]}})
+    assert world.post("/tracker/api/widget/updaterecord", body) == SUCCESS
+    r = world.http.post("/tracker/api/widget/createRecord", json=world.body("createRecord", {}))
+    assert r.status_code == 404 and (r.json()["status"], r.json()["message"]) == (99, "Invalid request"), (
+        r.text
+    )
 
 
 def test_rate_limit_in_the_widget_shape(tmp_path: Path) -> None:

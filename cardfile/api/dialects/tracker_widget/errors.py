@@ -29,6 +29,7 @@ from cardfile.errors import (
 __all__ = [
     "COLUMN_NOT_FOUND",
     "InternalError",
+    "UnknownMethod",
     "INVALID_REQUEST",
     "MESSAGES",
     "RECORD_NOT_FOUND",
@@ -68,6 +69,12 @@ class InternalError(CardfileError):
     code = "INTERNAL_ERROR"
 
 
+class UnknownMethod(CardfileError):
+    """A widget method this server does not serve: status 99 with HTTP 404."""
+
+    code = "NOT_FOUND"
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: int  # the widget's code in the body
@@ -85,6 +92,7 @@ _BY_CLASS: dict[type, Outcome] = {
     RateLimited: Outcome(INVALID_REQUEST, 429),
     Locked: Outcome(INVALID_REQUEST, 503),
     InternalError: Outcome(INVALID_REQUEST, 500),
+    UnknownMethod: Outcome(INVALID_REQUEST, 404),
 }
 
 

@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_widget import lists, translate
 from cardfile.api.dialects.tracker_widget.auth import authenticate
-from cardfile.api.dialects.tracker_widget.errors import InternalError
+from cardfile.api.dialects.tracker_widget.errors import InternalError, UnknownMethod
 from cardfile.api.dialects.tracker_widget.parse import (
     Credentials,
     parse_body,
@@ -190,3 +190,18 @@ async def get_settings(request: Request) -> Response:
         log.exception("unexpected error in getSettings")
         return error_response(InternalError("an unexpected error occurred; it has been logged"))
     return success_response(len(items), settings=items)
+
+
+_METHODS = {"updaterecord": update_record, "getsettings": get_settings}
+
+
+@router.post("/{method}", include_in_schema=False)
+async def any_case(method: str, request: Request) -> Response:
+    """The method names in any case (the vendor's routing ignores case); any other
+    method of the widget API is not served here: 404 with a widget body."""
+    handler = _METHODS.get(method.lower())
+    if handler is None:
+        return error_response(
+            UnknownMethod(f"no widget method {method[:60]!r} here; updateRecord and getSettings are")
+        )
+    return await handler(request)
