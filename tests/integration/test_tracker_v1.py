@@ -267,6 +267,19 @@ def test_client_refs_owners_custom_fields_and_nested_patch(w: World) -> None:
         )
         hist = n.get(f"/api/records/client/{rid}/history").json()["items"][0]
         assert {ch["field"] for ch in hist["changes"]} == {"fax", "account_number", "cf_101"}
+        # an RFC 6902 operations array is taken as the partial object it stands for
+        ops = [{"op": "replace", "path": "/contactDetails/mobilePhone", "value": "07700 900000"},
+               {"op": "remove", "path": "/bankingDetails/accountNumber"},
+               {"op": "add", "path": "/tagText", "value": "vip"}]  # fmt: skip
+        assert send(c, "PATCH", f"/api/v1/Client/{rid}", ops).status_code == 200
+        got = c.get(f"/api/v1/Client/{rid}").json()
+        assert (
+            got["contactDetails"]["mobilePhone"] == "07700 900000"
+            and got["contactDetails"]["fax"] == "555 0199"
+        )
+        assert got["bankingDetails"]["accountNumber"] is None and got["tagText"] == "vip"
+        bad = [{"op": "replace", "path": "/sectors/0", "value": {"id": 1}}]
+        assert_problem(send(c, "PATCH", f"/api/v1/Client/{rid}", bad), 400, "BAD_REQUEST")
         # a write through the native API reads back through Tracker
         r = n.patch(f"/api/records/client/{rid}", json={"town": "Springfield", "cf_101": "Citizen"})
         assert r.status_code == 200, r.text
@@ -525,7 +538,14 @@ def test_documented_errors(w: World) -> None:
         body = assert_problem(
             send(c, "POST", "/api/v1/Resource", {"dateApplied": "soon"}), 422, "VALIDATION_FAILED"
         )
-        assert {e["field"] for e in body["errors"]} == {"date_applied"}
+        assert {e["field"] for e in body["errors"]} == {"dateApplied"}
+        r = send(c, "POST", "/api/v1/Resource", {"fullEmploymentHistory": [{"startDate": "x"}],
+                                                  "address": {"isPrimary": "yes"}})  # fmt: skip
+        body = assert_problem(r, 422, "VALIDATION_FAILED")
+        assert {e["field"] for e in body["errors"]} == {
+            "fullEmploymentHistory[0].startDate",
+            "address.isPrimary",
+        }
         # nothing of a refused body was stored
         assert send(c, "POST", "/api/v1/Client/Search", {"searchTerm": "nmae"}).status_code == 204
 
@@ -658,3 +678,26 @@ def test_part_two_endpoints_answer_501(w: World) -> None:
         assert_problem(
             c.request("GET", "/api/v1/Webhook/List", headers={"Authorization": ""}), 401, "UNAUTHENTICATED"
         )
+
+
+def test_every_error_class_has_a_problem_shape() -> None:
+    from starlette.requests import Request
+
+    from cardfile.api.dialects.tracker_v1.errors import problem
+    from cardfile.errors import ALL_ERRORS, BatchFailed, FieldError, ValidationFailed
+
+    request = Request({"type": "http", "method": "GET", "path": "/tracker/api/v1/Client/1", "headers": [],
+                       "query_string": b""})  # fmt: skip
+    for cls in ALL_ERRORS:
+        if cls is ValidationFailed:
+            exc = cls([FieldError("name", "INVALID_TEXT", "bad")])
+        elif cls is BatchFailed:
+            exc = cls([])
+        else:
+            exc = cls("something went wrong")
+        r = problem(exc, request)
+        body = json.loads(bytes(r.body))
+        assert r.status_code == cls.status and r.media_type == "application/problem+json", cls
+        assert {"type", "title", "status", "detail", "instance"} <= set(body), cls
+        assert body["status"] == cls.status and body["code"] == cls.code, cls
+        assert body["instance"] == "/tracker/api/v1/Client/1"

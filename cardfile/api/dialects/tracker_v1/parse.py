@@ -13,6 +13,7 @@ other unknown key is a 400 (a malformed request; values the store refuses are 42
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
 
@@ -21,7 +22,16 @@ from cardfile.engine.commands import FieldOp
 from cardfile.errors import BadRequest, FieldError
 from cardfile.schema.model import RecordType
 
-__all__ = ["CUSTOM_PREFIX", "body_ops", "custom_field_name", "custom_value", "is_id", "parse_id"]
+__all__ = [
+    "CUSTOM_PREFIX",
+    "body_ops",
+    "custom_field_name",
+    "custom_value",
+    "is_id",
+    "json_patch_object",
+    "parse_id",
+    "tracker_path",
+]
 
 CUSTOM_PREFIX = "cf_"
 # keys of the GET shapes that a client may send back; they are not written
@@ -267,3 +277,64 @@ def body_ops(res: Resource, rt: RecordType, body: Any) -> list[FieldOp]:
             errors=[e.to_json() for e in errors],
         )
     return ops
+
+
+def tracker_path(res: Resource, field: str) -> str:
+    """The Tracker key path of a pack field named in an engine error (``date_applied`` →
+    ``dateApplied``, ``fax`` → ``contactDetails.fax``, ``cf_7`` → ``customFields.7``)."""
+    m = _FIELD_PATH.match(field)
+    if m is None:
+        return field
+    base, rest = m.group(1), m.group(2)
+    if base.startswith(CUSTOM_PREFIX) and base[len(CUSTOM_PREFIX) :].isdigit():
+        return f"customFields.{base[len(CUSTOM_PREFIX) :]}{rest}"
+    if base in ("owner", "owners") and res.owners:
+        return "owners" + (rest if base == "owners" else "")
+    for key in res.keys:
+        if key.kind == "obj":
+            for c in key.children:
+                if c.field == base:
+                    return f"{key.key}.{c.key}{rest}"
+        elif key.field == base:
+            if key.kind == "rows" and rest:
+                cm = _ROW_COLUMN.match(rest)
+                if cm is not None:
+                    col = next((c.key for c in key.children if c.field == cm.group(2)), cm.group(2))
+                    return f"{key.key}{cm.group(1)}.{col}{cm.group(3)}"
+            return key.key + rest
+    return field
+
+
+_FIELD_PATH = re.compile(r"^([a-z][a-z0-9_]*)(.*)$")
+_ROW_COLUMN = re.compile(r"^(\[\d+\])\.([a-z][a-z0-9_]*)(.*)$")
+
+
+def json_patch_object(ops: Any) -> dict[str, Any]:
+    """An RFC 6902 operations array as the partial object it stands for: ``add`` and
+    ``replace`` set the value at the path, ``remove`` sets null (clears). Paths name keys
+    of objects only (``/contactDetails/email``); array positions are refused."""
+    out: dict[str, Any] = {}
+    for i, op in enumerate(ops):
+        if not isinstance(op, Mapping) or op.get("op") not in ("add", "replace", "remove"):
+            raise BadRequest(f"operation {i}: only add, replace and remove are supported", field=f"[{i}].op")
+        path = op.get("path")
+        if not isinstance(path, str) or not path.startswith("/") or path == "/":
+            raise BadRequest(f"operation {i}: 'path' must be a JSON pointer like /name", field=f"[{i}].path")
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+        if any(p == "" or p.isdigit() or p == "-" for p in parts):
+            raise BadRequest(
+                f"operation {i}: paths into arrays are not supported; send the whole list",
+                field=f"[{i}].path",
+            )
+        if op["op"] != "remove" and "value" not in op:
+            raise BadRequest(f"operation {i}: 'value' is required", field=f"[{i}].value")
+        target = out
+        for p in parts[:-1]:
+            nxt = target.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise BadRequest(
+                    f"operation {i}: {path} goes inside a value set earlier", field=f"[{i}].path"
+                )
+            target = nxt
+        target[parts[-1]] = None if op["op"] == "remove" else op["value"]
+    return out

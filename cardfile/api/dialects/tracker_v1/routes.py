@@ -15,7 +15,8 @@ results; errors are RFC 9457 problem details (``errors.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -27,7 +28,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cardfile.api.dialects.tracker_v1 import oauth
 from cardfile.api.dialects.tracker_v1.errors import install_handlers
-from cardfile.api.dialects.tracker_v1.parse import CUSTOM_PREFIX, body_ops, is_id, parse_id
+from cardfile.api.dialects.tracker_v1.parse import (
+    CUSTOM_PREFIX,
+    body_ops,
+    is_id,
+    json_patch_object,
+    parse_id,
+    tracker_path,
+)
 from cardfile.api.dialects.tracker_v1.render import Names, display_name, render_record, render_row, result
 from cardfile.api.dialects.tracker_v1.search import Query, parse_search
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES, Resource
@@ -40,6 +48,7 @@ from cardfile.engine.search import Condition, search_records
 from cardfile.errors import (
     BadRequest,
     Conflict,
+    FieldError,
     MalformedBody,
     NotFound,
     PayloadTooLarge,
@@ -47,6 +56,7 @@ from cardfile.errors import (
     Unauthenticated,
     UnknownRecordType,
     UnsupportedMediaType,
+    ValidationFailed,
 )
 from cardfile.services import Services
 
@@ -164,6 +174,16 @@ class MethodNotAllowed(BadRequest):
     code = "METHOD_NOT_ALLOWED"
     status = 405
     title = "Method not allowed"
+
+
+@contextmanager
+def tracker_fields(res: Resource) -> Iterator[None]:
+    """Field errors of the engine named by their Tracker keys (``contactDetails.fax``)."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        errors = [FieldError(tracker_path(res, e.field), e.code, e.message) for e in exc.errors]
+        raise ValidationFailed(errors, exc.detail, **exc.extra) from None
 
 
 def not_found(exc: NotFound) -> bool:
@@ -689,9 +709,9 @@ async def create(resource: str, request: Request, creds: Caller) -> Response:
 
     def write(conn: Connection, principal: Principal) -> Response:
         rt = svc.catalog.record_type(conn, res.type)
-        created = svc.engine.create(
-            CreateCommand(res.type, tuple(body_ops(res, rt, body))), ctx(principal), conn
-        )
+        ops = tuple(body_ops(res, rt, body))
+        with tracker_fields(res):
+            created = svc.engine.create(CreateCommand(res.type, ops), ctx(principal), conn)
         return json_response(result(created.id, "Record created successfully"), 201)
 
     return await run_write(request, svc, creds, body, write)
@@ -737,12 +757,15 @@ async def update(resource: str, Id: str, request: Request, creds: Caller) -> Res
     res = resource_of(resource, "update")
     rid = parse_id(Id)
     body = await read_body(request)
+    if isinstance(body, list):  # RFC 6902 operations: the partial object they stand for
+        body = json_patch_object(body)
 
     def write(conn: Connection, principal: Principal) -> Response:
         rt = svc.catalog.record_type(conn, res.type)
         ops = body_ops(res, rt, body)
         try:
-            svc.engine.update(UpdateCommand(res.type, rid, tuple(ops)), ctx(principal), conn)
+            with tracker_fields(res):
+                svc.engine.update(UpdateCommand(res.type, rid, tuple(ops)), ctx(principal), conn)
         except NotFound as exc:
             if not_found(exc):
                 return no_content()
