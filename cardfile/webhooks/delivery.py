@@ -9,6 +9,7 @@ would connect to the name itself). Only a 2xx answer counts as delivered.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,17 +53,42 @@ class Sender:
     def __init__(self, config: WebhookConfig) -> None:
         self.config = config
         self.policy = ssrf.OutboundPolicy.parse(config.outbound_allow)
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s),
+        self.client = self._new_client()
+        # HTTPS: one pool per host name, so a connection whose TLS session was verified for
+        # one name is never reused for another name at the same address
+        self._tls_clients: dict[str, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
+            timeout=httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s),
             follow_redirects=False,
             trust_env=False,
             limits=httpx.Limits(
-                max_connections=max(4, config.concurrency * 2), max_keepalive_connections=config.concurrency
+                max_connections=max(4, self.config.concurrency * 2),
+                max_keepalive_connections=self.config.concurrency,
             ),
         )
 
+    def _client_for(self, target: ssrf.Target) -> httpx.Client:
+        if target.scheme != "https":
+            return self.client
+        with self._lock:
+            client = self._tls_clients.get(target.host)
+            if client is None:
+                if len(self._tls_clients) >= 256:  # bounded: drop the idle pools of old hosts
+                    for c in self._tls_clients.values():
+                        c.close()
+                    self._tls_clients.clear()
+                client = self._tls_clients[target.host] = self._new_client()
+            return client
+
     def close(self) -> None:
         self.client.close()
+        with self._lock:
+            for c in self._tls_clients.values():
+                c.close()
+            self._tls_clients.clear()
 
     def post(self, url: str, msg_id: str, body: bytes, secrets: list[str]) -> Outcome:
         if not secrets:
@@ -82,7 +108,7 @@ class Sender:
             extensions["sni_hostname"] = target.host
         deadline = time.monotonic() + self.config.timeout_s
         try:
-            with self.client.stream(
+            with self._client_for(target).stream(
                 "POST", target.url(url), content=body, headers=headers, extensions=extensions
             ) as resp:
                 size = 0
