@@ -17,8 +17,16 @@ from sqlalchemy.engine import Connection
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.registry import UnknownFieldType
-from cardfile.schema.model import SYSTEM_FIELDS, FieldDef, RecordType, Schema, SchemaError, is_valid_name
-from cardfile.schema.packs import Pack
+from cardfile.schema.model import (
+    SYSTEM_FIELDS,
+    Check,
+    FieldDef,
+    RecordType,
+    Schema,
+    SchemaError,
+    is_valid_name,
+)
+from cardfile.schema.packs import Pack, parse_checks, parse_layouts
 from cardfile.store import schema_store
 from cardfile.store.database import Database
 
@@ -68,6 +76,10 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
     }
     if rt.unique_together:  # only when set, so definitions stored before it compare equal
         out["unique_together"] = [list(g) for g in rt.unique_together]
+    if rt.layouts:
+        out["layouts"] = {n: lay.to_json() for n, lay in rt.layouts.items()}
+    if rt.checks:
+        out["checks"] = [c.to_json() for c in rt.checks]
     return out
 
 
@@ -85,7 +97,20 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         follower_field=d.get("follower_field"),
         restrict_to_owners=bool(d.get("restrict_to_owners", False)),
         unique_together=tuple(tuple(g) for g in d.get("unique_together") or ()),
+        layouts=parse_layouts(d.get("layouts"), fields, name),
+        checks=parse_checks(d.get("checks"), fields, name),
     )
+
+
+def check_conditions(type_name: str, check: Check) -> None:
+    """A check's conditions are automation conditions; raise SchemaError unless valid."""
+    from cardfile.automation.model import Condition, RuleError
+
+    try:
+        for c in (*check.when, *check.require):
+            Condition.from_json(c)
+    except RuleError as exc:
+        raise SchemaError(f"{type_name}: check {check.name!r}: {exc}") from None
 
 
 class Catalog:
@@ -126,6 +151,8 @@ class Catalog:
                     for group in rt.unique_together:
                         if any(registry.get(rt.fields[n].type).multi for n in group):
                             raise SchemaError(f"{rt.name}: unique_together takes single-value fields only")
+                    for check in rt.checks:
+                        check_conditions(rt.name, check)
                     old = existing.get(rt.name)
                     custom = [f for f in old if f.custom and f.name not in rt.fields] if old else []
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)

@@ -85,6 +85,7 @@ class UpdateCommand:
     # the precision the caller's timestamp carries ("second" for an HTTP-date)
     unmodified_since_precision: Literal["second", "microsecond"] = "second"
     validate_only: bool = False
+    layout: str | None = None  # ops outside the layout are ignored; its mandatory fields are checked
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class CreateCommand:
     type: str
     ops: tuple[FieldOp, ...]
     validate_only: bool = False
+    layout: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks
 from cardfile.automation.runner import run_rules
+from cardfile.engine import constraints
 from cardfile.engine import permissions as perm
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
@@ -159,7 +160,7 @@ class Engine:
             ops.append(
                 FieldOp(rt.owner_field, "set", ctx.principal.user_id)
             )  # a standard user owns what they create
-        applied = self._apply(rt, {}, ops, creating=True)
+        applied = self._apply(rt, {}, ops, creating=True, layout=cmd.layout)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
@@ -232,7 +233,7 @@ class Engine:
             precision=cmd.unmodified_since_precision,
         )
         old = row.data
-        applied = self._apply(rt, old, cmd.ops, creating=False)
+        applied = self._apply(rt, old, cmd.ops, creating=False, layout=cmd.layout)
         changes = self._diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(
@@ -439,9 +440,18 @@ class Engine:
 
     # -- the steps ---------------------------------------------------------------
     def _apply(
-        self, rt: RecordType, current: dict[str, Any], ops: Sequence[FieldOp], *, creating: bool
+        self,
+        rt: RecordType,
+        current: dict[str, Any],
+        ops: Sequence[FieldOp],
+        *,
+        creating: bool,
+        layout: str | None = None,
     ) -> _Applied:
         errors: list[FieldError] = []
+        shown = None
+        if layout is not None:
+            ops, shown = constraints.in_layout(rt, layout, ops)
         data = dict(current)
         touched: list[str] = []
         for op in ops:
@@ -503,6 +513,9 @@ class Engine:
             for fd in rt:
                 if fd.required and fd.name not in data and fd.name not in bad:
                     errors.append(FieldError(fd.name, "REQUIRED", f"{fd.name!r} is required"))
+        if shown is not None:
+            errors.extend(constraints.layout_errors(rt, shown, data, bad))
+        errors.extend(constraints.check_errors(rt, data, touched, creating=creating, skip=bad))
         if errors:
             raise ValidationFailed(errors)
         return _Applied(data=data, touched=touched)

@@ -14,7 +14,9 @@ from typing import Any
 
 __all__ = [
     "SYSTEM_FIELDS",
+    "Check",
     "FieldDef",
+    "Layout",
     "Option",
     "RecordType",
     "Schema",
@@ -178,6 +180,81 @@ def _num(d: Decimal) -> int | float:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A layout of a record type: the fields it holds (empty: all) and those it makes
+    mandatory. A write that names the layout ignores fields outside it and must leave every
+    mandatory one with a value (Zoho's layouts with layout-specific mandatory fields)."""
+
+    name: str
+    fields: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fields": list(self.fields), "required": list(self.required)}
+
+    @classmethod
+    def from_json(cls, name: str, data: Any, fields: Mapping[str, FieldDef]) -> Layout:
+        if not is_valid_name(name) or not isinstance(data, Mapping):
+            raise SchemaError(f"layout {name!r}: a lower_snake name with {{fields, required}}")
+        names = {k: data.get(k) or [] for k in ("fields", "required")}
+        for key, value in names.items():
+            if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+                raise SchemaError(f"layout {name!r}: {key} is a list of field names")
+            unknown = [n for n in value if n not in fields]
+            if unknown:
+                raise SchemaError(f"layout {name!r}: unknown field(s) {', '.join(unknown)}")
+        if names["fields"] and not set(names["required"]) <= set(names["fields"]):
+            raise SchemaError(f"layout {name!r}: a required field must be one of its fields")
+        return cls(name, tuple(names["fields"]), tuple(names["required"]))
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule between fields, checked on every write that touches one of them: when every
+    ``when`` condition holds, every ``require`` condition must hold too, else the write
+    fails with ``code`` on ``field``. Conditions are written as automation rules' are
+    (``{field: call_type, in: [Inbound, Outbound]}``) and are checked by the engine."""
+
+    name: str
+    field: str
+    when: tuple[Mapping[str, Any], ...]
+    require: tuple[Mapping[str, Any], ...]
+    code: str = "CHECK_FAILED"
+    message: str = ""
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(str(c.get("field")) for c in (*self.when, *self.require)) | {self.field}
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "field": self.field, "when": [dict(c) for c in self.when],
+                               "require": [dict(c) for c in self.require], "code": self.code}  # fmt: skip
+        if self.message:
+            out["message"] = self.message
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any, fields: Mapping[str, FieldDef]) -> Check:
+        if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+            raise SchemaError("a check is an object with name, field, when, require")
+        name = data["name"]
+        when, require = data.get("when") or [], data.get("require")
+        if not isinstance(when, list) or not isinstance(require, list) or not require:
+            raise SchemaError(f"check {name!r}: when and require are lists of conditions")
+        if not all(isinstance(c, Mapping) for c in (*when, *require)):
+            raise SchemaError(f"check {name!r}: a condition is an object like {{field: x, equals: y}}")
+        code = data.get("code", "CHECK_FAILED")
+        if not isinstance(code, str) or not code.replace("_", "").isalnum() or not code.isupper():
+            raise SchemaError(f"check {name!r}: code is UPPER_SNAKE")
+        check = cls(name, str(data.get("field") or ""), tuple(when), tuple(require), code,
+                    str(data.get("message") or ""))  # fmt: skip
+        unknown = sorted(n for n in check.fields if n not in fields)
+        if unknown:
+            raise SchemaError(f"check {name!r}: unknown field(s) {', '.join(unknown)}")
+        return check
+
+
+@dataclass(frozen=True)
 class RecordType:
     name: str
     label: str = ""
@@ -190,6 +267,9 @@ class RecordType:
     restrict_to_owners: bool = False
     # Groups of fields whose values together are unique (each group a tuple of field names).
     unique_together: tuple[tuple[str, ...], ...] = ()
+    # Layouts by name, and rules between fields (see Layout and Check).
+    layouts: Mapping[str, Layout] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
 
     def __iter__(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
@@ -213,6 +293,10 @@ class RecordType:
         }
         if self.unique_together:
             out["unique_together"] = [list(g) for g in self.unique_together]
+        if self.layouts:
+            out["layouts"] = {n: lay.to_json() for n, lay in self.layouts.items()}
+        if self.checks:
+            out["checks"] = [c.to_json() for c in self.checks]
         return out
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from cardfile.schema.model import FieldDef, RecordType, SchemaError, is_valid_name
+from cardfile.schema.model import Check, FieldDef, Layout, RecordType, SchemaError, is_valid_name
 
-__all__ = ["Pack", "available_packs", "load_pack", "parse_unique_together"]
+__all__ = ["Pack", "available_packs", "load_pack", "parse_checks", "parse_layouts", "parse_unique_together"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ def parse_pack(name: str, data: Any) -> Pack:
             unique_together=parse_unique_together(
                 tdef.get("unique_together"), fields, f"pack {name!r}: {tname}"
             ),
+            layouts=parse_layouts(tdef.get("layouts"), fields, f"pack {name!r}: {tname}"),
+            checks=parse_checks(tdef.get("checks"), fields, f"pack {name!r}: {tname}"),
         )
         for attr, ftype in (("owner_field", "user"), ("follower_field", "multi_user")):
             ref = getattr(rt, attr)
@@ -84,3 +86,30 @@ def parse_unique_together(
             raise SchemaError(f"{where}: unique_together names unknown field(s) {', '.join(unknown)}")
         groups.append(tuple(g))
     return tuple(groups)
+
+
+def parse_layouts(raw: Any, fields: Mapping[str, FieldDef], where: str) -> dict[str, Layout]:
+    """``{name: {fields: [...], required: [...]}}``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise SchemaError(f"{where}: layouts map layout names to {{fields, required}}")
+    try:
+        return {str(n): Layout.from_json(str(n), d, fields) for n, d in raw.items()}
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+
+
+def parse_checks(raw: Any, fields: Mapping[str, FieldDef], where: str) -> tuple[Check, ...]:
+    """``[{name, field, when: [...], require: [...], code, message}]``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SchemaError(f"{where}: checks is a list")
+    try:
+        checks = tuple(Check.from_json(c, fields) for c in raw)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+    if len({c.name for c in checks}) != len(checks):
+        raise SchemaError(f"{where}: check names must be unique")
+    return checks

@@ -639,3 +639,91 @@ def test_upsert_and_fields_metadata(zoho: Zoho) -> None:
         assert r.status_code == 400 and r.json()["code"] == "INVALID_MODULE"
     lead = z.native("zoho_leads", first["details"]["id"])
     assert lead["phone"] == "9876543210" and lead["owner"] == z.ids["admin@example.com"]
+
+
+def test_layouts_ignore_other_fields_and_check_their_mandatory_ones(zoho: Zoho) -> None:
+    z = zoho
+    with z.client() as c:
+        layouts = {
+            lay["api_name"]: lay
+            for lay in c.get("/zoho/crm/v7/settings/layouts", params={"module": "Deals"}).json()["layouts"]
+        }
+    enterprise = {"id": layouts["enterprise"]["id"]}
+    required = {f["api_name"] for f in layouts["enterprise"]["sections"][0]["fields"] if f["required"]}
+    assert required == {"Deal_Name", "Stage", "Amount", "Closing_Date", "Account_Name"}
+    (acc,) = z.insert("Accounts", {"Account_Name": "Zylker"})
+    with z.client() as c:
+        r = c.post("/zoho/crm/v7/Deals", json={"data": [_deal("E", Layout=enterprise, Amount=5)]})
+    assert r.status_code == 400 and _err(r)["code"] == "MANDATORY_NOT_FOUND"
+    assert _err(r)["details"]["api_name"] in ("Closing_Date", "Account_Name")
+    (d,) = z.insert("Deals", _deal("E", Regions=["NA"]))
+    full = {
+        "id": d,
+        "Layout": enterprise,
+        "Amount": 5,
+        "Closing_Date": "2024-06-30",
+        "Account_Name": {"id": acc},
+    }
+    r = _put(z, "Deals", {"data": [{"id": d, "Layout": enterprise, "Amount": 5}]})
+    assert r.status_code == 400 and _err(r)["code"] == "MANDATORY_NOT_FOUND"
+    assert z.native("zoho_deals", d)["amount"] is None
+    # Regions is not in the layout: ignored, not refused
+    r = _put(z, "Deals", {"data": [{**full, "Regions": ["EMEA"]}]})
+    assert r.status_code == 200, r.text
+    rec = z.native("zoho_deals", d)
+    assert rec["amount"] == 5 and rec["account_name"] == int(acc) and rec["regions"] == ["NA"]
+    # without a layout id, no layout applies
+    assert _put(z, "Deals", {"data": [{"id": d, "Regions": ["EMEA"]}]}).status_code == 200
+    r = _put(z, "Deals", {"data": [{"id": d, "Layout": {"id": "12345"}, "Amount": 1}]})
+    assert (
+        r.status_code == 400
+        and _err(r)["code"] == "INVALID_DATA"
+        and _err(r)["details"]["api_name"] == "Layout"
+    )
+
+
+def test_every_error_class_has_a_zoho_shape() -> None:
+    from cardfile.api.dialects.zoho_crm.errors import error_of
+    from cardfile.errors import ALL_ERRORS, BatchFailed, CardfileError, FieldError, Locked, ValidationFailed
+
+    for cls in ALL_ERRORS:
+        if cls is ValidationFailed:
+            exc: CardfileError = cls([FieldError("deal_name", "TOO_LONG", "at most 120 characters")])
+        elif cls is BatchFailed:
+            exc = cls([])
+        else:
+            exc = cls("something went wrong")
+        err = error_of(exc)
+        element = err.element()
+        assert set(element) == {"code", "details", "message", "status"} and element["status"] == "error", cls
+        assert 400 <= err.status < 600 and err.code.isupper() and err.message, cls
+        # only the server's own failures (a bug; the database busy past its timeout: 503) are INTERNAL_ERROR
+        assert (err.code == "INTERNAL_ERROR") == (cls in (CardfileError, Locked)), cls
+
+
+def test_layout_and_check_definitions_are_checked() -> None:
+    from cardfile.schema.model import SchemaError
+    from cardfile.schema.packs import parse_pack
+
+    def pack(**tdef: Any) -> Any:
+        fields = [{"name": "a", "type": "text"}, {"name": "b", "type": "integer"}]
+        return parse_pack("p", {"types": {"t": {"fields": fields, **tdef}}})
+
+    ok = pack(
+        layouts={"small": {"fields": ["a"], "required": ["a"]}},
+        checks=[{"name": "c", "field": "b", "when": [{"field": "a", "equals": "x"}],
+                 "require": [{"field": "b", "not_equals": 0}], "code": "DEPENDENT_MISMATCH"}],
+    )  # fmt: skip
+    (t,) = ok.types
+    assert t.layouts["small"].required == ("a",) and t.checks[0].code == "DEPENDENT_MISMATCH"
+    bads: list[dict[str, Any]] = [
+        {"layouts": {"small": {"fields": ["nope"]}}},
+        {"layouts": {"small": {"fields": ["a"], "required": ["b"]}}},
+        {"layouts": {"Bad Name": {}}},
+        {"checks": [{"name": "c", "field": "b", "when": [], "require": [{"field": "zz", "equals": 1}]}]},
+        {"checks": [{"name": "c", "field": "b", "require": [{"field": "a", "equals": 1}], "code": "lower"}]},
+        {"checks": [{"name": "c", "field": "b", "require": []}]},
+    ]
+    for bad in bads:
+        with pytest.raises(SchemaError):
+            pack(**bad)

@@ -18,7 +18,9 @@ from cardfile.api.dialects.zoho_crm.auth import MissingToken
 from cardfile.api.dialects.zoho_crm.modules import InvalidModule, UnsupportedModule
 from cardfile.errors import (
     BadRequest,
+    BatchFailed,
     CardfileError,
+    Conflict,
     Duplicate,
     FieldError,
     LimitExceeded,
@@ -28,6 +30,7 @@ from cardfile.errors import (
     PayloadTooLarge,
     PermissionDenied,
     PreconditionFailed,
+    PreconditionRequired,
     RateLimited,
     ScopeMissing,
     Unauthenticated,
@@ -210,6 +213,9 @@ _TABLE: dict[type[CardfileError], tuple[int, str, str]] = {
     UnsupportedMediaType: (400, "INVALID_DATA", "send the body as application/json"),
     RateLimited: (429, "TOO_MANY_REQUESTS", "too many requests; retry later"),
     Locked: (503, "INTERNAL_ERROR", "the server is busy; retry later"),
+    PreconditionRequired: (428, "MANDATORY_NOT_FOUND", "send If-Unmodified-Since"),
+    BatchFailed: (400, "INVALID_DATA", ""),
+    Conflict: (400, "INVALID_DATA", ""),
     BadRequest: (400, "INVALID_DATA", ""),
 }
 

@@ -9,11 +9,12 @@ from cardfile.api.dialects.zoho_crm.modules import (
     column_api_name,
     field_id,
     field_kind,
+    layout_id,
     module_api_name,
 )
 from cardfile.schema.model import FieldDef, RecordType
 
-__all__ = ["data_type", "fields"]
+__all__ = ["data_type", "fields", "layouts"]
 
 _TYPES = {
     "text": ("text", "string"),
@@ -82,3 +83,22 @@ def fields(rt: RecordType, targets: dict[str, str] | None = None) -> list[dict[s
 
 def module_name(rt: RecordType) -> str:
     return module_api_name(rt)
+
+
+def layouts(rt: RecordType) -> list[dict[str, Any]]:
+    """The type's layouts, each with its fields and which of them it makes mandatory."""
+    out = []
+    for name, lay in rt.layouts.items():
+        shown = [rt.fields[n] for n in lay.fields] if lay.fields else list(rt)
+        required = set(lay.required)
+        out.append({
+            "id": layout_id(rt, name),
+            "name": name.replace("_", " ").title(),
+            "api_name": name,
+            "status": "active",
+            "sections": [{"api_name": "Layout_Fields", "fields": [
+                {"api_name": api_name(f), "id": field_id(rt, f), "required": f.required or f.name in required}
+                for f in shown
+            ]}],
+        })  # fmt: skip
+    return out

@@ -31,6 +31,7 @@ __all__ = [
     "PACK",
     "TYPE_PREFIX",
     "InvalidModule",
+    "layout_id",
     "UnsupportedModule",
     "api_name",
     "column_api_name",
@@ -188,6 +189,12 @@ def parse_id(raw: Any) -> int | None:
     else:
         return None
     return n if 1 <= n <= _INT64_MAX else None
+
+
+def layout_id(rt: RecordType, name: str) -> str:
+    """A stable numeric id for a layout of a type (Zoho's ``Layout.id``)."""
+    digest = hashlib.sha256(f"{rt.name}#layout#{name}".encode()).digest()
+    return str(int.from_bytes(digest[:7], "big"))
 
 
 def field_id(rt: RecordType, fd: FieldDef) -> str:

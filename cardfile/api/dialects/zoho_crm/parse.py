@@ -27,15 +27,24 @@ from cardfile.api.dialects.zoho_crm.modules import (
     column_by_api_name,
     field_by_api_name,
     field_kind,
+    layout_id,
     parse_id,
 )
 from cardfile.engine.commands import FieldOp
 from cardfile.errors import BadRequest, FieldError, LimitExceeded, ValidationFailed
 from cardfile.schema.model import FieldDef, RecordType
 
-__all__ = ["SKIPPABLE_FEATURES", "SYSTEM_KEYS", "data_of", "namer", "record_ops", "skip_features"]
+__all__ = [
+    "SKIPPABLE_FEATURES",
+    "SYSTEM_KEYS",
+    "data_of",
+    "layout_of",
+    "namer",
+    "record_ops",
+    "skip_features",
+]
 
-SYSTEM_KEYS = frozenset({"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By"})
+SYSTEM_KEYS = frozenset({"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Layout"})
 SKIPPABLE_FEATURES = ("cadences",)
 Current = Callable[[], Mapping[str, Any]]  # the record as it is (read only when a subform needs it)
 
@@ -84,6 +93,8 @@ def namer(rt: RecordType) -> Callable[[str], str]:
 
     def name(path: str) -> str:
         base = path.split("[", 1)[0].split(".", 1)[0]
+        if base == "layout" and rt.get("layout") is None:
+            return "Layout"
         fd = rt.get(base)
         return api_name(fd) if fd is not None else base
 
@@ -224,3 +235,17 @@ def record_ops(rt: RecordType, record: Mapping[str, Any], current: Current) -> t
     if errors:
         raise ValidationFailed(errors)
     return tuple(ops)
+
+
+def layout_of(rt: RecordType, record: Any) -> str | None:
+    """The layout a record's ``"Layout": {"id": ...}`` names (None when it names none)."""
+    if not isinstance(record, Mapping) or record.get("Layout") is None:
+        return None
+    raw = record["Layout"]
+    lid = raw.get("id") if isinstance(raw, Mapping) else raw
+    for name in rt.layouts:
+        if layout_id(rt, name) == str(lid):
+            return name
+    raise ValidationFailed(
+        [FieldError("layout", "UNKNOWN_LAYOUT", f"{str(lid)[:40]!r} is not a layout of this module")]
+    )

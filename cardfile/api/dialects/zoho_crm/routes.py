@@ -38,7 +38,7 @@ from cardfile.api.dialects.zoho_crm.errors import (
     error_of,
 )
 from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, field_kind, module_of, parse_id
-from cardfile.api.dialects.zoho_crm.parse import data_of, namer, record_ops, skip_features
+from cardfile.api.dialects.zoho_crm.parse import data_of, layout_of, namer, record_ops, skip_features
 from cardfile.api.dialects.zoho_crm.render import Renderer
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks
@@ -49,11 +49,9 @@ from cardfile.engine.results import WriteResult
 from cardfile.errors import (
     BadRequest,
     CardfileError,
-    FieldError,
     MalformedBody,
     NotFound,
     PayloadTooLarge,
-    ValidationFailed,
 )
 from cardfile.ratelimit import client_identity, token_identity
 from cardfile.schema.model import RecordType
@@ -264,33 +262,14 @@ def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) 
         raise DependentRecordLocked(f"a linked record is locked: {sorted(locks.locked_among(conn, ids))}")
 
 
-_ZERO_DURATIONS = frozenset({"0", "00", "0:00", "00:00", "00:00:00", "0:00:00"})
-
-
 def _check_record(rt: RecordType, ops: Sequence[FieldOp], current: Callable[[], Mapping[str, Any]]) -> None:
-    """The seed's rules on a record as the change would leave it.
+    """The seed's review rules (the call-duration rule is a check of the pack).
 
-    - Calls: an Inbound or Outbound call cannot last zero (``DEPENDENT_MISMATCH``).
     - Review: a record whose ``approval_state__s`` is ``processing`` (Zia image validation or
       a merge of duplicates running) takes no update (``RECORD_LOCKED``); one ``in_review``
       or ``rejected`` takes no change to its image uploads (``NOT_APPROVED``).
     """
     touched = {op.field for op in ops}
-    if (
-        rt.get("call_duration") is not None
-        and rt.get("call_type") is not None
-        and touched & {"call_type", "call_duration"}
-    ):
-        after = dict(current())
-        for op in ops:
-            if op.field in ("call_type", "call_duration"):
-                after[op.field] = op.value if op.kind == "set" else None
-        duration = after.get("call_duration")
-        zero = duration is not None and (str(duration).strip() in _ZERO_DURATIONS or duration == 0)
-        if after.get("call_type") in ("Inbound", "Outbound") and zero:
-            raise ValidationFailed(
-                [FieldError("call_duration", "DEPENDENT_MISMATCH", "Call Duration can not be zero.")]
-            )
     if rt.get("approval_state__s") is not None and touched - {"approval_state__s"}:
         state = current().get("approval_state__s")
         if state == "processing":
@@ -354,10 +333,9 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                 _check_record(rt, ops, current)
                 _check_dependents(conn, rt, ops)
                 cmds.append(
-                    UpdateCommand(
-                        rt.name, rid, ops, unmodified_since=since, unmodified_since_precision="second"
-                    )
-                )
+                    UpdateCommand(rt.name, rid, ops, unmodified_since=since, unmodified_since_precision="second",
+                                  layout=layout_of(rt, rec))
+                )  # fmt: skip
                 places.append(i)
             except CardfileError as exc:
                 outcomes[i] = _not_found_as_invalid(exc, rec.get("id") if isinstance(rec, Mapping) else None)
@@ -410,7 +388,7 @@ async def _insert(request: Request, version: str, module: str) -> Response:
             ops = _create_ops(rt, rec, principal)
             _check_record(rt, ops, dict)
             _check_dependents(c, rt, ops)
-            return svc.engine.create(CreateCommand(rt.name, ops), ctx, c)
+            return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
 
         outcomes = svc.engine.run_batch(data, one, all_or_none=False, conn=conn)
         return _render(conn, svc, rt, outcomes, lambda _o: "record added", ok=201, action="create")
@@ -475,7 +453,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                 ops = _create_ops(rt, rec, principal)
                 _check_record(rt, ops, dict)
                 _check_dependents(c, rt, ops)
-                return svc.engine.create(CreateCommand(rt.name, ops), ctx, c)
+                return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
             how[i] = ("update", matched)
             rid = holder
 
@@ -486,7 +464,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
             _check_record(rt, ops, current)
             _check_dependents(c, rt, ops)
             try:
-                return svc.engine.update(UpdateCommand(rt.name, rid, ops), ctx, c)
+                return svc.engine.update(UpdateCommand(rt.name, rid, ops, layout=layout_of(rt, rec)), ctx, c)
             except NotFound as exc:
                 raise InvalidId(exc.detail, id=str(rid)) from None
 
@@ -622,6 +600,28 @@ async def fields_metadata(request: Request, version: str) -> Response:
             perm.require_metadata(principal, "READ")
             rt = _module(svc, conn, module)
             return json_response({"fields": metadata.fields(rt)})
+
+        return await _read(svc, read)
+
+    return await _guard("read", work)
+
+
+@router.get("/crm/{version}/settings/layouts", summary="Layouts of a module: ?module=Deals")
+async def layouts_metadata(request: Request, version: str) -> Response:
+    async def work() -> Response:
+        svc = services_of(request)
+        _count(request, svc)
+        _version(version)
+        token = token_of(request)
+        module = request.query_params.get("module")
+        if not module:
+            raise MandatoryMissing("send ?module=<module API name>", api_name="module")
+
+        def read(conn: Connection) -> Response:
+            principal = svc.auth.authenticate(conn, token)
+            perm.require_metadata(principal, "READ")
+            rt = _module(svc, conn, module)
+            return json_response({"layouts": metadata.layouts(rt)})
 
         return await _read(svc, read)
 
