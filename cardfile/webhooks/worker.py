@@ -135,6 +135,13 @@ class DeliveryWorker:
 
     # -- 1. dispatch -----------------------------------------------------------------
     def dispatch(self, limit: int = 500) -> int:
+        # a look without the write lock first: an idle worker must not queue with writers
+        with self.db.read() as conn:
+            oldest = conn.execute(select(func.min(_S.c.created_at)).where(_S.c.active.is_(True))).scalar()
+            if oldest is None:  # nobody subscribes: events wait (and are skipped once someone does)
+                return 0
+            if conn.execute(select(_O.c.id).where(_O.c.status == "pending").limit(1)).first() is None:
+                return 0
         with self.db.write() as conn:
             if (
                 conn.dialect.name == "postgresql"
@@ -143,6 +150,12 @@ class DeliveryWorker:
                 ).scalar()
             ):
                 return 0
+            # events older than every subscription go to nobody: one statement, however many
+            skipped = conn.execute(
+                update(_O)
+                .where(_O.c.status == "pending", _O.c.created_at < oldest)
+                .values(status="dispatched")
+            ).rowcount
             events = conn.execute(
                 select(
                     _O.c.id, _O.c.event_type, _O.c.record_type, _O.c.record_id, _O.c.created_at, _O.c.payload
@@ -152,7 +165,7 @@ class DeliveryWorker:
                 .limit(limit)
             ).all()
             if not events:
-                return 0
+                return int(skipped)
             subs = subscriptions.list_subscriptions(conn, active_only=True)
             at = now_us()
             rows = [
@@ -165,12 +178,19 @@ class DeliveryWorker:
             if rows:
                 conn.execute(insert(_D), rows)
             conn.execute(update(_O).where(_O.c.id.in_([e.id for e in events])).values(status="dispatched"))
-            return len(events)
+            return len(events) + int(skipped)
 
     # -- 2. claim --------------------------------------------------------------------
     def claim(self) -> list[Claim]:
         now = now_us()
         token = secrets.token_hex(8)
+        with self.db.read() as conn:  # anything due at all? (without the write lock)
+            due = or_(
+                and_(_D.c.status == "pending", _D.c.next_attempt_at <= now),
+                and_(_D.c.status == "delivering", _D.c.lease_until < now),
+            )
+            if conn.execute(select(_D.c.id).where(due).limit(1)).first() is None:
+                return []
         with self.db.write() as conn:
             sql = _CLAIM_SQL + (" FOR UPDATE OF d SKIP LOCKED" if conn.dialect.name == "postgresql" else "")
             ids = [
