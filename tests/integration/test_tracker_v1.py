@@ -318,6 +318,7 @@ def test_resource_employment_history_and_custom_select(w: World) -> None:
         "customFields": [{"id": 103, "value": "sc"}, {"id": 104, "value": "40"}],
         "address": {"town": "Arlington", "addressLine1": "1 Main St"},
         "dateApplied": "2026-11-01T10:00:00",
+        "availableFrom": "2026-12-01",
     }
     with w.http() as c, w.native() as n:
         rid = send(c, "POST", "/api/v1/Resource", body).json()["id"]
@@ -325,7 +326,8 @@ def test_resource_employment_history_and_custom_select(w: World) -> None:
         assert got["resourceId"] == rid and got["name"] == "Grace Hopper"
         assert got["fullEmploymentHistory"][1] == {"organization": "UNIVAC", "startDate": "1949-01-01", "endDate": None,
                                                    "description": None, "jobTitle": None}  # fmt: skip
-        assert got["dateApplied"] == "2026-11-01T10:00:00.000Z"
+        assert got["dateApplied"] == "2026-11-01T10:00:00.000Z"  # no offset: UTC
+        assert got["availableFrom"] == "2026-12-01T00:00:00.000Z"  # a date: its midnight
         assert got["address"]["town"] == "Arlington" and got["partnerRecords"] == []
         native = n.get(f"/api/records/resource/{rid}").json()
         assert native["cf_103"] == "sc" and native["cf_104"] == 40 and native["town"] == "Arlington"
@@ -375,6 +377,7 @@ def test_shortlist_projects_activities_partners_timesheets(w: World) -> None:
             got["opportunityResourceStatusId"] == w.ids["shortlisted"]
             and got["status"]["name"] == "Shortlisted"
         )
+        assert got["name"] == "Peter Gibbons"
         r = send(
             c, "PATCH", f"/api/v1/OpportunityResource/{orid}", changed(SEED["OpportunityResource"]["update"])
         )
@@ -496,6 +499,10 @@ def test_paths_match_case_insensitively(w: World) -> None:
             send(c, "POST", "/api/v1/client/search", {"searchTerm": "case co"}).json()[0]["clientId"] == rid
         )
         assert c.get("/api/v1/webhook/list").status_code == 501  # part 2, whatever the case
+        # the route of the request's method wins: this is the search, not GET /User/{userId}
+        assert send(c, "POST", "/api/v1/user/search", {"searchTerm": "nobody-here"}).status_code == 204
+        assert_problem(c.get("/api/v1/user/search"), 400, "BAD_REQUEST")  # GET /User/{userId}: not an id
+        assert_problem(c.put(f"/api/v1/client/{rid}"), 405, "METHOD_NOT_ALLOWED")
 
 
 def test_documented_errors(w: World) -> None:

@@ -71,6 +71,8 @@ def _scalar(key: Key, value: Any) -> Any:
     if isinstance(value, str):
         if key.type == "date" and len(value) > 10 and value[10] in "Tt ":
             return value[:10]  # a date-time where a date is stored: its date
+        if key.type == "datetime" and len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+            return value + "T00:00:00Z"  # a date where a date-time is stored: its midnight, UTC
         if key.type == "datetime" and len(value) >= 16 and value[-1] not in "Zz" and "+" not in value[10:]:
             if value[10:].count("-") == 0:
                 return value + "Z"  # Tracker's local date-times: taken as UTC

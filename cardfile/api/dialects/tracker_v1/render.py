@@ -192,6 +192,8 @@ def render_record(res: Resource, rt: RecordType, rec: Rec, names: Names) -> dict
     if res.base:
         out["id"] = rec["id"]
         out["name"] = display_name(rt.name, rec)
+        if res.name == "OpportunityResource":  # an entry is named after its candidate
+            out["name"] = names.name(rec.get("resource"))
         out["typeName"] = _type_name(res, rec, names)
     else:
         out[res.id_key] = rec["id"]
