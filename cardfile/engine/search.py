@@ -104,8 +104,8 @@ def _kind(rt: Any, name: str) -> str | None:
 def records_by_id(
     conn: Connection, catalog: Catalog, ids: Sequence[int], principal: Principal | None = None
 ) -> dict[int, tuple[str, dict[str, Any]]]:
-    """``{id: (type, fields)}`` of the records with these ids that the caller may read
-    (what a dialect needs to show the names of linked records)."""
+    """``{id: (type, fields)}`` of the records with these ids that the caller may read and
+    see (what a dialect needs to show the names of linked records)."""
     schema = catalog.current(conn)
     out: dict[int, tuple[str, dict[str, Any]]] = {}
     readable: dict[str, bool] = {}
@@ -119,6 +119,11 @@ def records_by_id(
                 readable[row.type] = True
             except CardfileError:
                 readable[row.type] = False
-        if readable[row.type]:
-            out[int(row.id)] = (row.type, dict(row.data))
+        if not readable[row.type]:
+            continue
+        try:
+            perm.require_visible(principal, rt, int(row.id), row.data)
+        except CardfileError:
+            continue  # a record this user may not see (not owned or followed)
+        out[int(row.id)] = (row.type, dict(row.data))
     return out
