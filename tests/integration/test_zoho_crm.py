@@ -425,6 +425,8 @@ def test_cadences_run_unless_skipped_and_workflow_not_retriggered(zoho: Zoho) ->
         hist = c.get(f"/api/records/zoho_deals/{a}/history").json()
     actors = [h["actor"] for h in (hist["items"] if isinstance(hist, dict) else hist)]
     assert actors.count("rule:closed_won_probability") == 1  # its own change did not fire it again
+    items = hist["items"] if isinstance(hist, dict) else hist
+    assert {h["channel"] for h in items} == {"zoho"}
     bad = {"data": [{"id": a, "Amount": 1}], "skip_feature_execution": [{"name": "workflows"}]}
     r = _put(z, "Deals", bad)
     assert r.status_code == 400 and r.json()["code"] == "INVALID_DATA"
@@ -454,14 +456,21 @@ def test_review_states(zoho: Zoho) -> None:
     z = zoho
     a, b = z.insert(
         "Deals",
-        _deal("A", Approval_State__s="in_review", Image_Upload=[{"File_Id__s": "i"}]),
+        _deal("A", Image_Upload=[{"File_Id__s": "i"}]),
         _deal("B", Approval_State__s="processing"),
     )
+    # the record goes into review (an admin's or a process's change)
+    assert _put(z, "Deals", {"data": [{"id": a, "Approval_State__s": "in_review"}]}).status_code == 200
     r = _put(z, "Deals", {"data": [{"id": a, "Image_Upload": [{"File_Id__s": "j"}]}]})
-    assert r.status_code == 400 and _err(r) == {"code": "NOT_APPROVED", "details": {},
+    assert r.status_code == 400 and _err(r) == {"code": "NOT_APPROVED",
+                                                "details": {"api_name": "Image_Upload", "json_path": "$.data[0].Image_Upload"},
                                                 "message": "Cannot update record that is not approved yet",
                                                 "status": "error"}  # fmt: skip
     assert _put(z, "Deals", {"data": [{"id": a, "Amount": 3}]}).status_code == 200
+    assert [x["file_id__s"] for x in z.native("zoho_deals", a)["image_upload"]] == ["i"]
+    # approved together with the new image: accepted
+    body = {"id": a, "Approval_State__s": "approved", "Image_Upload": [{"File_Id__s": "j"}]}
+    assert _put(z, "Deals", {"data": [body]}).status_code == 200
     r = _put(z, "Deals", {"data": [{"id": b, "Amount": 3}]})
     assert r.status_code == 400 and _err(r)["code"] == "RECORD_LOCKED"
     assert _err(r)["message"] == "Cannot update record that is not approved yet"

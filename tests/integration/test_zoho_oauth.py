@@ -104,3 +104,23 @@ def test_code_and_refresh_grants_on_zoho_paths(server: tuple[str, Services]) -> 
         r = http.post("/zoho/oauth/v2/token", data={"grant_type": "refresh_token", "client_id": client_id,
                                                     "client_secret": "wrong", "refresh_token": "x"})  # fmt: skip
         assert r.status_code in (400, 401) and "access_token" not in r.text
+
+
+def test_rate_limit_group_zoho_answers_in_zoho_shape(settings: Settings) -> None:
+    limited = replace(settings, packs=("zoho",), rate_limits={**settings.rate_limits, "zoho": "3/minute"})
+    svc = open_services(limited)
+    srv, thread, url = start_live(svc)
+    try:
+        assert svc.rate_limiter.groups["zoho"] == "3/minute"
+        with httpx.Client(base_url=url, headers={"Authorization": "Zoho-oauthtoken nope"}) as c:
+            codes = [c.get("/zoho/crm/v7/Deals").status_code for _ in range(3)]
+            assert codes == [401, 401, 401]
+            r = c.get("/zoho/crm/v7/Deals")
+        assert (
+            r.status_code == 429 and r.json()["code"] == "TOO_MANY_REQUESTS" and r.json()["status"] == "error"
+        )
+        assert int(r.headers["Retry-After"]) >= 1
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        svc.close()

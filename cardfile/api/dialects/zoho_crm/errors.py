@@ -52,6 +52,8 @@ __all__ = [
     "error_of",
 ]
 
+# Zoho codes that checks of the zoho pack give their field errors.
+PACK_CODES = frozenset({"DEPENDENT_MISMATCH", "NOT_APPROVED"})
 # The seed's messages, verbatim (they are API: clients match on them).
 ALREADY_MODIFIED = "Record updated time has already passed if-unmodified-since time"
 LOCKED = "You cannot perform this operation as the record is locked."
@@ -129,8 +131,8 @@ def _validation(exc: ValidationFailed, namer: Namer, index: int | None, action: 
     if e.code == "TOO_MANY_ITEMS":
         message = PARTICIPANTS if e.field.split("[")[0] == "participants" else e.message
         return ZohoError(400, "LIMIT_EXCEEDED", message, {**details, "limit": _limit(e.message)})
-    if e.code.startswith("DEPENDENT"):
-        return ZohoError(400, "DEPENDENT_MISMATCH", e.message, details)
+    if e.code in PACK_CODES:  # a pack's check that names a Zoho code (DEPENDENT_MISMATCH, NOT_APPROVED)
+        return ZohoError(400, e.code, e.message, details)
     if e.code in ("RECORD_NOT_FOUND", "USER_NOT_FOUND", "ROW_NOT_FOUND", "NOT_A_ROW_ID", "NOT_A_RECORD_ID"):
         return ZohoError(400, "INVALID_DATA", "the id given seems to be invalid", details)
     if e.code in ("TOO_LONG",):

@@ -33,7 +33,6 @@ from cardfile.api.dialects.zoho_crm.errors import (
     InvalidId,
     InvalidUrl,
     MandatoryMissing,
-    NotApproved,
     ZohoError,
     error_of,
 )
@@ -263,27 +262,17 @@ def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) 
 
 
 def _check_record(rt: RecordType, ops: Sequence[FieldOp], current: Callable[[], Mapping[str, Any]]) -> None:
-    """The seed's review rules (the call-duration rule is a check of the pack).
-
-    - Review: a record whose ``approval_state__s`` is ``processing`` (Zia image validation or
-      a merge of duplicates running) takes no update (``RECORD_LOCKED``); one ``in_review``
-      or ``rejected`` takes no change to its image uploads (``NOT_APPROVED``).
-    """
+    """A record whose ``approval_state__s`` is ``processing`` (Zia image validation or a
+    merge of duplicates running) takes no update but of that state (``RECORD_LOCKED``, "Cannot
+    update record that is not approved yet"). The other review rule (no image changes while
+    ``in_review`` or ``rejected``: ``NOT_APPROVED``) and the call-duration rule are checks of
+    the pack, applied by the engine."""
     touched = {op.field for op in ops}
     if rt.get("approval_state__s") is not None and touched - {"approval_state__s"}:
         state = current().get("approval_state__s")
         if state == "processing":
             raise InProcessing(
                 "the record is being processed (Zia image validation or a merge of duplicates)"
-            )
-        images = {
-            n
-            for n in touched
-            if (fd := rt.get(n)) is not None and fd.type == "sub_records" and field_kind(fd) == "imageupload"
-        }
-        if state in ("in_review", "rejected") and images:
-            raise NotApproved(
-                f"the record is {state.replace('_', ' ')}: its images cannot change until it is approved"
             )
 
 
@@ -515,8 +504,6 @@ async def _delete(request: Request, version: str, module: str, ids_text: str | N
             rid = parse_id(raw)
             if rid is None:
                 raise InvalidId(f"{raw[:40]!r} is not a record id", id=raw[:40])
-            if locks.locked_among(c, [rid]):
-                raise locks.refuse(rt.name, rid)
             try:
                 return svc.engine.delete(DeleteCommand(rt.name, rid), ctx, c)
             except NotFound as exc:
