@@ -186,3 +186,16 @@ def test_read_scope_cannot_write(w: World) -> None:
     with w.http(token=jwt) as c:
         assert c.post("/api/v1/Client/Search", json={}).status_code in (200, 204)
         assert_problem(c.post("/api/v1/Client", json={"name": "x"}), 403, "INSUFFICIENT_SCOPE")
+
+
+def test_token_principal_for_other_channels(w: World) -> None:
+    from cardfile.api.dialects.tracker_v1.oauth import token_principal
+    from cardfile.errors import Unauthenticated
+
+    token = get_token(w, code_by_login(w, "st-7"))
+    with w.svc.db.read() as conn:
+        p = token_principal(w.svc, conn, token)
+        assert p.kind == "user" and p.user_id == w.ids["owner"] and "records.ALL" in p.scopes
+        assert token_principal(w.svc, conn, w.key).kind == "apikey"
+        with pytest.raises(Unauthenticated):
+            token_principal(w.svc, conn, "nonsense")

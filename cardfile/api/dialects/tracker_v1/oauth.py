@@ -12,6 +12,7 @@
 3. ``POST /api/Auth/ExchangeToken`` exchanges that Token (JSON body, form or bearer header)
    for a JWT access token of ``token_ttl_s``; an expired JWT gets 401 and the client
    exchanges again. A cardfile access token (``cardfile token create``) is accepted too.
+   ``token_principal`` turns a Token into its caller for other channels (the widget).
 
 The grants are the identity issue's, with two Tracker differences: PKCE is not asked for
 (Tracker's clients are confidential and authenticate with their secret, so only a
@@ -40,11 +41,13 @@ from starlette.responses import Response
 
 from cardfile.api.native.http import json_response, services_of
 from cardfile.api.oauth2 import page
+from cardfile.auth import scopes as scope_rules
 from cardfile.auth.clients import get_client
 from cardfile.auth.oauth2 import storage
 from cardfile.auth.oauth2.grants import CodeGrant, RotatingRefreshGrant
 from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
 from cardfile.auth.oauth2.server import CardfileAuthorizationServer, FormRequest, error_response
+from cardfile.auth.principal import Principal
 from cardfile.auth.users import User, authenticate_password, get_user
 from cardfile.errors import BadRequest, NotFound, Unauthenticated, UserInactive
 from cardfile.services import Services
@@ -56,6 +59,7 @@ __all__ = [
     "exchange_token",
     "principal_token",
     "token_endpoint",
+    "token_principal",
     "tracker_scopes",
 ]
 
@@ -378,6 +382,20 @@ def principal_token(svc: Services, conn: Connection, token: str) -> tuple[str, s
         svc.auth.authenticate(conn, token)  # the user or client is still active
         return str(claims["sub"]), str(claims.get("scope") or ""), claims.get("client_id")
     raise Unauthenticated("not a Tracker OAuth2 token or an access token")
+
+
+def token_principal(svc: Services, conn: Connection, token: str) -> Principal:
+    """The caller a Tracker Token (or any cardfile credential) stands for: what the widget
+    dialect needs to accept the Token as its ``oauthtoken``. ``Unauthenticated`` otherwise."""
+    found = storage.find_refresh(conn, token)
+    if found is None:
+        return svc.auth.authenticate(conn, token)
+    subject, scopes, client_id = principal_token(svc, conn, token)
+    user = get_user(conn, user_id=int(subject.partition(":")[2]))
+    return Principal(
+        kind="user", id=user.id, name=user.email, scopes=scope_rules.parse(scopes), role=user.role,
+        user_id=user.id, client_id=client_id,
+    )  # fmt: skip
 
 
 async def exchange_token(request: Request) -> Response:
