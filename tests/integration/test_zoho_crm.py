@@ -736,3 +736,20 @@ def test_layout_and_check_definitions_are_checked() -> None:
     for bad in bads:
         with pytest.raises(SchemaError):
             pack(**bad)
+
+
+def test_a_token_from_cardfile_token_create_works(zoho: Zoho) -> None:
+    from typer.testing import CliRunner
+
+    import cardfile.cli_identity  # noqa: F401  (registers the identity commands)
+    from cardfile.cli import app
+
+    s = zoho.svc.settings
+    where = ["--database", s.database_url] if s.database_url else ["--data", str(s.data_dir)]
+    out = CliRunner().invoke(app, ["token", "create", "--user", "alice@example.com", *where])
+    assert out.exit_code == 0, out.output
+    token = out.output.strip().splitlines()[-1]
+    with zoho.client(token) as c:
+        r = c.post("/zoho/crm/v7/Leads", json={"data": [{"Last_Name": "Via CLI"}]})
+    assert r.status_code == 201, r.text
+    assert r.json()["data"][0]["details"]["Created_By"]["name"] == "Alice"
