@@ -3,14 +3,14 @@
 A ``Key`` maps one JSON key of the resource's create/update/get bodies onto a pack field:
 
 - ``scalar``: the value as is (``date`` fields also take a date-time and keep its date);
-- ``ref``: an ``{id, name}`` object stored as a lookup (``id`` 0 or null: no reference);
+- ``ref``: an ``{id, name}`` object stored as a lookup (``null`` clears; ``id`` 0 sets nothing);
 - ``refs``: a list of ``{id, name}`` stored as a multi-lookup;
 - ``idref``: a bare id (``parentClientId``, ``projectId``) stored as a lookup;
 - ``obj``: a nested object whose keys are fields of their own (``contactDetails``,
   ``address``…); a PATCH merges it key by key;
 - ``rows``: a list of objects stored as sub-records (``fullEmploymentHistory``).
 
-``read_only`` keys are rendered but refused in a body (``history``). The pack file
+``history`` and the ids of the GET bodies are rendered, never written. The pack file
 ``cardfile/schema/packs/tracker.yaml`` must hold every field named here with the type
 given; a test checks it.
 """
@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 __all__ = ["RESOURCES", "Key", "Resource", "snake"]
 
@@ -39,7 +38,6 @@ class Key:
     type: str = "text"  # the pack field's type
     target: str = "setting"  # ref / refs / idref
     children: tuple[Key, ...] = ()  # obj: its keys; rows: the row's columns
-    read_only: bool = False
 
     def fields(self) -> Iterator[Key]:
         """The keys that are pack fields (an obj's children, or itself)."""
@@ -128,9 +126,7 @@ class Resource:
     owners: bool = True
     history: tuple[tuple[str, str], ...] = ()  # history.<key> -> pack field (beyond created/updated)
     extra_fields: tuple[Key, ...] = ()  # pack fields that no body key names (search rows, widget)
-    label: str = ""
     base: bool = True  # GET starts with id, name, typeName
-    meta: dict[str, Any] = field(default_factory=dict)
 
     def all_keys(self) -> Iterator[Key]:
         for k in self.keys:
