@@ -708,3 +708,30 @@ def test_every_error_class_has_a_problem_shape() -> None:
         assert {"type", "title", "status", "detail", "instance"} <= set(body), cls
         assert body["status"] == cls.status and body["code"] == cls.code, cls
         assert body["instance"] == "/tracker/api/v1/Client/1"
+
+
+def test_the_search_index_serves_the_term(w: World) -> None:
+    """PostgreSQL: the query's expression is the GIN index's (else every search would scan);
+    SQLite: the triggers keep one FTS row per record."""
+    from sqlalchemy import text
+
+    from cardfile.store.search import pg_search_text
+
+    with w.svc.db.read() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(
+                row[0]
+                for row in conn.execute(
+                    text(
+                        "EXPLAIN SELECT id FROM records WHERE to_tsvector('simple'::regconfig, "
+                        f"{pg_search_text('records.data')}) @@ to_tsquery('simple'::regconfig, 'anna:*')"
+                    )
+                )
+            )
+            assert "ix_records_search" in plan, plan
+        else:
+            counts = conn.execute(
+                text("SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM record_search)")
+            ).one()
+            assert counts[0] == counts[1] and counts[0] > 0
