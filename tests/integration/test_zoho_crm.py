@@ -439,6 +439,10 @@ def test_locked_record_and_dependent_locked_record(zoho: Zoho) -> None:
     assert r.status_code == 400
     assert _err(r)["code"] == "RECORD_LOCKED"
     assert _err(r)["message"] == "You cannot perform this operation as the record is locked."
+    with z.client() as c:
+        r = c.delete(f"/zoho/crm/v7/Deals/{lost}")
+    assert r.status_code == 400 and _err(r)["code"] == "RECORD_LOCKED" and _err(r)["details"]["id"] == lost
+    assert z.native("zoho_deals", lost)["amount"] is None
     (offer,) = z.insert("Listings", {"Name": "Busy", "Status": "Under Offer"})
     (d,) = z.insert("Deals", _deal())
     r = _put(

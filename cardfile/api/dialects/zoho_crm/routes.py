@@ -48,6 +48,7 @@ from cardfile.engine.results import WriteResult
 from cardfile.errors import (
     BadRequest,
     CardfileError,
+    LimitExceeded,
     MalformedBody,
     NotFound,
     PayloadTooLarge,
@@ -257,8 +258,9 @@ def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) 
         if op.kind in ("add", "update") and isinstance(op.value, list):
             col = fd.fields[0].name
             ids.extend(r[col] for r in op.value if isinstance(r, dict) and isinstance(r.get(col), int))
-    if ids and locks.locked_among(conn, ids):
-        raise DependentRecordLocked(f"a linked record is locked: {sorted(locks.locked_among(conn, ids))}")
+    locked = locks.locked_among(conn, ids) if ids else set()
+    if locked:
+        raise DependentRecordLocked(f"linked record(s) {sorted(locked)} are locked")
 
 
 def _check_record(rt: RecordType, ops: Sequence[FieldOp], current: Callable[[], Mapping[str, Any]]) -> None:
@@ -490,8 +492,6 @@ async def _delete(request: Request, version: str, module: str, ids_text: str | N
     if not raw_ids:
         raise MandatoryMissing("send the ids to delete: ?ids=1,2,3", api_name="ids")
     if len(raw_ids) > MAX_RECORDS:
-        from cardfile.errors import LimitExceeded
-
         raise LimitExceeded(f"at most {MAX_RECORDS} records can be deleted in one call", limit=MAX_RECORDS)
 
     def write(conn: Connection) -> Response:
