@@ -291,7 +291,17 @@ def test_sigkill_mid_delivery_loses_nothing(settings: Settings, svc: Services) -
     """1,000 committed events; SIGKILL the server while it delivers them; restart: every
     committed change arrives at least once, duplicates share their webhook-id, and
     nothing of a rolled-back batch ever arrives."""
-    receiver = Receiver(delay_s=0.004).start()
+    # after 150 arrivals the receiver holds each request a while: the kill finds POSTs in
+    # flight, sent but never recorded as delivered, which must come again after the restart
+    hold = {"on": True, "n": 0}
+
+    def answer(_r: object) -> int:
+        hold["n"] += 1
+        if hold["on"] and hold["n"] > 150:
+            time.sleep(1.0)
+        return 200
+
+    receiver = Receiver(status=answer, delay_s=0.004).start()
     env = {**os.environ, "CARDFILE_OUTBOUND_ALLOW": LOOPBACK, "CARDFILE_WEBHOOK_LEASE_S": "1.5",
            "CARDFILE_WEBHOOK_POLL_S": "0.05", "CARDFILE_WEBHOOK_BACKOFF_BASE_S": "0.05",
            "CARDFILE_WEBHOOK_CONCURRENCY": "8", "CARDFILE_WEBHOOK_WORKER": "on"}  # fmt: skip
@@ -315,9 +325,10 @@ def test_sigkill_mid_delivery_loses_nothing(settings: Settings, svc: Services) -
             r = api.patch("/api/records/contacts", json={"all_or_none": True, "records": [  # rolled back
                 {"id": ids[0], "title": "ROLLED BACK"}, {"id": ids[1], "email": "not an email"}]})  # fmt: skip
             assert r.status_code == 422
-        receiver.wait_for(lambda got: len(got) >= 150, timeout=60)
+        receiver.wait_for(lambda got: len(got) >= 150 and any(receiver.in_flight.values()), timeout=60)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+        hold["on"] = False
         before = len({r.webhook_id for r in receiver.snapshot()})
         assert before < 1000, "the kill came too late to test anything"
         proc = _serve(settings, port, env)
@@ -338,6 +349,7 @@ def test_sigkill_mid_delivery_loses_nothing(settings: Settings, svc: Services) -
         by_id.setdefault(r.webhook_id, set()).add((d["id"], d["version"]))
         assert "ROLLED BACK" not in r.body.decode()
     assert all(len(v) == 1 for v in by_id.values())  # a duplicate carries its event's webhook-id
+    assert len(got) > len(by_id)  # and there were duplicates: the POSTs in flight at the kill
     assert set().union(*by_id.values()) == committed  # every committed change arrived
     assert all(w.endswith(f"_{sid}") for w in by_id)
     Webhook(secret).verify(got[-1].body, got[-1].headers)
