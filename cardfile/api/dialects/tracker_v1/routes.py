@@ -361,7 +361,7 @@ def _record_types(svc: Services, conn: Connection) -> list[dict[str, Any]]:
     for res in RESOURCES.values():
         rt = schema.get(res.type)
         if rt is not None:
-            out.append({"recordType": LETTERS.get(res.type), "resource": res.name, "name": rt.label or rt.name,
+            out.append({"recordType": LETTERS.get(res.type), "resource": res.name, "name": (rt.label or rt.name).split(" (")[0],
                         "type": res.type})  # fmt: skip
     if schema.get("ticket") is not None:
         out.append({"recordType": "T", "resource": None, "name": "Tickets", "type": "ticket"})
