@@ -757,3 +757,23 @@ def test_a_token_from_cardfile_token_create_works(zoho: Zoho) -> None:
         r = c.post("/zoho/crm/v7/Leads", json={"data": [{"Last_Name": "Via CLI"}]})
     assert r.status_code == 201, r.text
     assert r.json()["data"][0]["details"]["Created_By"]["name"] == "Alice"
+
+
+def test_a_workflow_update_does_not_trigger_that_workflow_again(zoho: Zoho) -> None:
+    from cardfile.automation.rulebook import add_rule
+
+    z = zoho
+    with z.svc.db.write() as conn:
+        rt = z.svc.catalog.record_type(conn, "zoho_deals")
+        # its conditions still hold after its own change: only the engine's rule keeps it from looping
+        add_rule(conn, rt, {"name": "note_amount", "feature": "workflows", "on": ["update"],
+                            "when": [{"field": "amount", "empty": False}],
+                            "then": [{"set": {"description": "amount noted"}}]})  # fmt: skip
+    (d,) = z.insert("Deals", _deal())
+    assert _put(z, "Deals", {"data": [{"id": d, "Amount": 10}]}).status_code == 200
+    with httpx.Client(base_url=z.url, headers={"Authorization": f"Bearer {z.key}"}) as c:
+        hist = c.get(f"/api/records/zoho_deals/{d}/history").json()
+    items = hist["items"] if isinstance(hist, dict) else hist
+    assert [h["actor"] for h in items].count("rule:note_amount") == 1
+    rec = z.native("zoho_deals", d)
+    assert rec["description"] == "amount noted" and rec["version"] == 3
