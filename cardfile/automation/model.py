@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONDITION_OPS", "TRIGGERS", "Action", "Condition", "Rule", "RuleError", "check_rules"]
+__all__ = ["CONDITION_OPS", "TRIGGERS", "Action", "Condition", "Rule", "RuleError", "check_rules", "thaw"]
 
 TRIGGERS = ("create", "update")
 CONDITION_OPS = ("changed", "equals", "not_equals", "in", "not_in", "contains", "empty")
@@ -47,6 +47,11 @@ def _freeze(v: Any) -> Any:
     if isinstance(v, list | tuple):
         return tuple(_freeze(x) for x in v)
     return v
+
+
+def thaw(v: Any) -> Any:
+    """A rule value as JSON again (lists, not the tuples a frozen rule keeps)."""
+    return _thaw(v)
 
 
 def _thaw(v: Any) -> Any:

@@ -17,8 +17,10 @@ import yaml
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Connection
 
-from cardfile.automation.model import Rule, RuleError, check_rules
+from cardfile.automation.model import Rule, RuleError, check_rules, thaw
 from cardfile.errors import Conflict, FieldError, NotFound, ValidationFailed
+from cardfile.fieldtypes import registry
+from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType, SchemaError
 from cardfile.schema.packs import Pack, load_pack
 from cardfile.store import schema_store, tables
@@ -27,6 +29,7 @@ from cardfile.store.database import Database
 
 __all__ = [
     "add_rule",
+    "check_values",
     "install_named_packs",
     "install_pack_rules",
     "list_rules",
@@ -39,6 +42,30 @@ _R = tables.automation_rules
 # id(record type snapshot) -> (the snapshot, its rules); a new snapshot after every schema change
 _cache: dict[int, tuple[RecordType, tuple[Rule, ...]]] = {}
 _cache_lock = threading.Lock()
+
+
+def check_values(rules: Iterable[Rule], rt: RecordType) -> None:
+    """Every value a rule writes must be one its field accepts, so a rule never makes the
+    change that fired it fail; raise RuleError otherwise."""
+    for rule in rules:
+        for action in rule.then:
+            for name, value in action.values:
+                fd = rt.fields[name]
+                ft = registry.get(fd.type)
+                where = f"rule {rule.name!r}: {action.kind} {name!r}"
+                if fd.read_only:
+                    raise RuleError(f"{where}: the field is read-only")
+                if action.kind in ("add", "remove") and not ft.multi:
+                    raise RuleError(f"{where}: {action.kind} needs a multi-value field")
+                if value is None:
+                    continue
+                try:
+                    parsed = ft.parse(thaw(value), fd)
+                except InvalidValue as exc:
+                    raise RuleError(f"{where}: {exc.message}") from None
+                errors = ft.validate(parsed, fd) if action.kind == "set" else []
+                if errors:
+                    raise RuleError(f"{where}: {errors[0].message}")
 
 
 def _load(conn: Connection, type_name: str) -> tuple[Rule, ...]:
@@ -78,6 +105,7 @@ def pack_rules(pack: Pack, data: Any) -> dict[str, tuple[Rule, ...]]:
         try:
             rules = tuple(Rule.from_json(r) for r in raw)
             check_rules(rules, set(types[tname].fields))
+            check_values(rules, types[tname])
         except RuleError as exc:
             raise SchemaError(f"pack {pack.name!r}: {tname}: {exc}") from None
         out[tname] = rules
@@ -131,6 +159,7 @@ def add_rule(conn: Connection, rt: RecordType, data: Any) -> Rule:
         rule = Rule.from_json(data, custom=True)
         existing = _load(conn, rt.name)
         check_rules((*existing, rule), set(rt.fields))
+        check_values([rule], rt)
     except RuleError as exc:
         name = str(data.get("name", "")) if isinstance(data, Mapping) else ""
         if "defined twice" in str(exc):

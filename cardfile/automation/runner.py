@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from cardfile.automation import locks
-from cardfile.automation.model import Rule, _thaw
+from cardfile.automation.model import Rule, thaw
 from cardfile.automation.rulebook import rules_for
 from cardfile.engine.commands import Context, FieldOp, UpdateCommand
 from cardfile.engine.results import WriteResult
@@ -88,10 +88,10 @@ def _apply(
     for action in rule.then:
         if action.kind == "set":
             ops.extend(
-                FieldOp(f, "clear") if v is None else FieldOp(f, "set", _thaw(v)) for f, v in action.values
+                FieldOp(f, "clear") if v is None else FieldOp(f, "set", thaw(v)) for f, v in action.values
             )
         elif action.kind in ("add", "remove"):
-            ops.extend(FieldOp(f, action.kind, _thaw(v)) for f, v in action.values)  # type: ignore[arg-type]
+            ops.extend(FieldOp(f, action.kind, thaw(v)) for f, v in action.values)  # type: ignore[arg-type]
     out: WriteResult | None = None
     if ops:
         res = engine.update(UpdateCommand(rt.name, cause.id, tuple(ops)), rctx, conn)

@@ -311,3 +311,22 @@ def test_the_native_api_skips_features_with_a_header(live: LiveServer, api: http
         )
         assert r.status_code == 403 and r.json()["code"] == "INSUFFICIENT_SCOPE"
         assert std.patch(f"/api/records/tickets/{rid}", json={"score": 8}).json()["record"]["score"] == 100
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("{set: {status: bogus}}", "bogus"),
+        ("{add: {title: [x]}}", "multi-value"),
+        ("{add: {tags: [nope]}}", "nope"),
+        ("{set: {score: many}}", "rule 'triage': set 'score'"),
+    ],
+)
+def test_pack_rules_must_write_values_their_fields_accept(action: str, message: str) -> None:
+    data = yaml.safe_load(PACK.replace("- add: {tags: [urgent]}", f"- {action}"))
+    with pytest.raises(SchemaError, match=message):
+        rulebook.pack_rules(parse_pack("badvalues", data), data)
+    good = yaml.safe_load(PACK)
+    assert [r.name for r in rulebook.pack_rules(parse_pack("good", good), good)["tickets"]][
+        0
+    ] == "close_ticket"
