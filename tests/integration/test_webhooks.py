@@ -153,6 +153,26 @@ def test_subscription_api(live: LiveServer, api: httpx.Client) -> None:
     assert api.post("/api/webhooks/dead-letters/replay", json={}).json() == {"replayed": 0}
     assert api.delete(f"/api/webhooks/{sid}").status_code == 204
     assert api.get(f"/api/webhooks/{sid}").status_code == 404
+    # a standard user's token (records.ALL metadata.READ) may do none of it
+    from cardfile.auth import scopes
+    from cardfile.auth.users import add_user
+
+    svc = live.services
+    with svc.db.write() as conn:
+        uid = add_user(conn, "std@example.com", role="standard", password="correct horse battery").id
+        token = svc.auth.tokens.issue(
+            conn, subject=f"user:{uid}", scopes=scopes.normalize(scopes.default_for_role("standard"))
+        )[0]
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {token}"}) as std:
+        for method, path in (
+            ("GET", "/api/webhooks"),
+            ("POST", "/api/webhooks"),
+            ("GET", "/api/webhooks/dead-letters"),
+        ):
+            r = std.request(
+                method, path, json={"url": "https://93.184.215.14/"} if method == "POST" else None
+            )
+            assert r.status_code == 403 and r.json()["code"] == "INSUFFICIENT_SCOPE", (path, r.text)
 
 
 # -- delivery ------------------------------------------------------------------------------
