@@ -258,9 +258,9 @@ def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) 
         if op.kind in ("add", "update") and isinstance(op.value, list):
             col = fd.fields[0].name
             ids.extend(r[col] for r in op.value if isinstance(r, dict) and isinstance(r.get(col), int))
-    locked = locks.locked_among(conn, ids) if ids else set()
+    locked = [i for i in sorted(set(ids)) if locks.get_lock(conn, i) is not None]
     if locked:
-        raise DependentRecordLocked(f"linked record(s) {sorted(locked)} are locked")
+        raise DependentRecordLocked(f"linked record(s) {locked} are locked")
 
 
 def _check_record(rt: RecordType, ops: Sequence[FieldOp], current: Callable[[], Mapping[str, Any]]) -> None:
