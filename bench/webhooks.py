@@ -2,10 +2,12 @@
 
 Run from the repo root:  .venv/bin/python bench/webhooks.py [--events 5000] [--database URL]
 
-A real HTTP receiver on loopback (a threading http.server answering 200 at once) and the
+A real HTTP receiver on loopback (a threading http.server answering 200 at once, in its own process) and the
 delivery worker of cardfile (``DeliveryWorker``, the one ``cardfile serve`` runs in-process)
 on a fresh database (SQLite in a temp dir unless ``--database`` names an empty
 PostgreSQL database). Two measurements:
+
+The receiver runs in a process of its own and reports arrival times (wall clock).
 
 1. **throughput**: ``--events`` record creations committed while no worker runs (100 per
    transaction), then one worker started; events/s = events / time until the receiver
@@ -21,14 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,17 +41,58 @@ from cardfile.webhooks import subscriptions  # noqa: E402
 from cardfile.webhooks.config import WebhookConfig  # noqa: E402
 from cardfile.webhooks.worker import DeliveryWorker  # noqa: E402
 
+RECEIVER = r"""
+import json, sys, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        now = time.time()
+        data = json.loads(body)["data"]
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+        sys.stdout.write(f"{data['id']} {data['version']} {now}\n")
+        sys.stdout.flush()
+
+    def log_message(self, *a):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
 
 class Arrivals:
+    """The receiver runs in its own process (as a real one would) and reports each arrival."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.at: dict[tuple[int, int], float] = {}  # (record id, version) -> first arrival
+        self.at: dict[tuple[int, int], float] = {}  # (record id, version) -> first arrival (time.time)
         self.count = 0
+        self.proc = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.port = int(self.proc.stdout.readline())
+        threading.Thread(target=self._read, daemon=True).start()
 
-    def add(self, key: tuple[int, int], when: float) -> None:
-        with self.lock:
-            self.count += 1
-            self.at.setdefault(key, when)
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            rid, version, when = line.split()
+            with self.lock:
+                self.count += 1
+                self.at.setdefault((int(rid), int(version)), float(when))
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
     def wait(self, n: int, timeout: float) -> float:
         deadline = time.monotonic() + timeout
@@ -60,28 +102,6 @@ class Arrivals:
                     return max(self.at.values())
             time.sleep(0.002)
         raise SystemExit(f"only {len(self.at)} of {n} events arrived in {timeout}s")
-
-
-def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            now = time.perf_counter()
-            data = json.loads(body)["data"]
-            arrivals.add((data["id"], data["version"]), now)
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_a: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def pct(values: list[float], p: float) -> float:
@@ -99,8 +119,7 @@ def main() -> None:
     args = ap.parse_args()
 
     arrivals = Arrivals()
-    server = receiver(arrivals)
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    url = f"http://127.0.0.1:{arrivals.port}/hook"
     tmp = tempfile.TemporaryDirectory(prefix="cardfile-bench-webhooks-")
     config = WebhookConfig(in_server=False, outbound_allow="127.0.0.1/32")
     if args.concurrency:
@@ -129,7 +148,7 @@ def main() -> None:
         )
         made += n
     worker = DeliveryWorker(svc.db, config, name="bench")
-    t0 = time.perf_counter()
+    t0 = time.time()
     worker.start()
     last = arrivals.wait(args.events, timeout=600)
     throughput = args.events / (last - t0)
@@ -139,15 +158,15 @@ def main() -> None:
     committed: dict[tuple[int, int], float] = {}
     interval = 1 / args.rate
     for i in range(args.latency_events):
-        tick = time.perf_counter()
+        tick = time.time()
         r = svc.engine.create(CreateCommand("contacts", creates(args.events + i, 1)[0]), ctx)
-        committed[(r.id, r.version)] = time.perf_counter()
-        time.sleep(max(0.0, interval - (time.perf_counter() - tick)))
+        committed[(r.id, r.version)] = time.time()
+        time.sleep(max(0.0, interval - (time.time() - tick)))
     arrivals.wait(args.events + args.latency_events, timeout=120)
     lat = [(arrivals.at[k] - t) * 1000 for k, t in committed.items()]
     worker.stop()
     svc.close()
-    server.shutdown()
+    arrivals.stop()
     tmp.cleanup()
 
     result = {

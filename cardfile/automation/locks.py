@@ -4,48 +4,33 @@ A lock binds every caller on every channel, admins included; an admin unlocks it
 explicitly (``DELETE /api/automation/locks/{type}/{id}``), or a rule with ``unlock: true``
 does. Changes made by automation rules themselves are not refused: a rule that sets
 fields and then locks, or a later rule of the same chain, still applies.
+
+The flag is ``records.locked_by``, read with the row the engine loads (and locks) anyway:
+checking costs no query. ``record_locks`` keeps when and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from cardfile.errors import RecordLocked
 from cardfile.store import tables
 
-__all__ = ["check_unlocked", "get_lock", "lock", "locked_among", "refuse", "unlock"]
+__all__ = ["get_lock", "lock", "refuse", "unlock"]
 
 _L = tables.record_locks
-_IS_LOCKED = select(_L.c.record_id).where(_L.c.record_id == bindparam("id"))
+_R = tables.records
 
 
-def _refuse(record_type: str, record_id: int) -> RecordLocked:
+def refuse(record_type: str, record_id: int) -> RecordLocked:
     return RecordLocked(
         f"{record_type} record {record_id} is locked by an automation rule; an admin may unlock it",
         record_type=record_type,
         record_id=record_id,
     )
-
-
-def check_unlocked(conn: Connection, record_type: str, record_id: int) -> None:
-    if conn.execute(_IS_LOCKED, {"id": record_id}).first() is not None:
-        raise _refuse(record_type, record_id)
-
-
-def locked_among(conn: Connection, ids: Sequence[int]) -> set[int]:
-    if not ids:
-        return set()
-    return {
-        int(r) for r in conn.execute(select(_L.c.record_id).where(_L.c.record_id.in_(set(ids)))).scalars()
-    }
-
-
-def refuse(record_type: str, record_id: int) -> RecordLocked:
-    return _refuse(record_type, record_id)
 
 
 def get_lock(conn: Connection, record_id: int) -> dict[str, Any] | None:
@@ -62,8 +47,10 @@ def lock(conn: Connection, record_type: str, record_id: int, by: str, reason: st
             record_id=record_id, record_type=record_type, locked_at=at, locked_by=by, reason=reason
         )
     )
+    conn.execute(update(_R).where(_R.c.id == record_id).values(locked_by=by))
     return True
 
 
 def unlock(conn: Connection, record_id: int) -> bool:
+    conn.execute(update(_R).where(_R.c.id == record_id).values(locked_by=None))
     return conn.execute(delete(_L).where(_L.c.record_id == record_id)).rowcount > 0

@@ -203,7 +203,7 @@ class Engine:
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
         at = now_us()
-        locked = not ctx.rule_chain and bool(locks.locked_among(conn, [cmd.id]))
+        locked = not ctx.rule_chain and row.locked_by is not None
         out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at, locked=locked)
         if isinstance(out, _Pending):
             self._write_updates(conn, rt, [out], ctx, at)
@@ -283,8 +283,8 @@ class Engine:
             if row is None:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
             perm.require_visible(ctx.principal, rt, cmd.id, row.data)
-            if not ctx.rule_chain:
-                locks.check_unlocked(c, rt.name, cmd.id)
+            if not ctx.rule_chain and row.locked_by is not None:
+                raise locks.refuse(rt.name, cmd.id)
             check_preconditions(
                 c,
                 row,
@@ -362,12 +362,10 @@ class Engine:
         self.check_batch_size(len(cmds))
         with self._tx(conn) as c:
             rt = self.catalog.record_type(c, cmds[0].type)
-            rows = {
-                r.id: _RowState.of(r)
-                for r in store.get_records(c, rt.name, [cmd.id for cmd in cmds], lock=True)
-            }
+            raw = store.get_records(c, rt.name, [cmd.id for cmd in cmds], lock=True)
+            rows = {r.id: _RowState.of(r) for r in raw}
             at = now_us()
-            locked = set() if ctx.rule_chain else locks.locked_among(c, list(rows))
+            locked = set() if ctx.rule_chain else {r.id for r in raw if r.locked_by is not None}
             results: list[WriteResult | CardfileError] = []
             pending: list[_Pending] = []
             for cmd in cmds:

@@ -63,6 +63,7 @@ records = Table(
     Column("created_by", String(200), nullable=False),
     Column("modified_at", BigInteger, nullable=False),
     Column("modified_by", String(200), nullable=False),
+    Column("locked_by", String(200)),  # the automation rule that locked it; NULL: not locked
     Index("ix_records_type_id", "type", "id"),
     sqlite_autoincrement=True,  # never reuse the id of a deleted record
 )
