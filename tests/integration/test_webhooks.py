@@ -447,3 +447,29 @@ def test_webhook_timestamp_is_current(svc: Services, receiver: Receiver) -> None
     (r,) = receiver.snapshot()
     sent = datetime.fromtimestamp(int(r.headers["webhook-timestamp"]), UTC)
     assert abs(datetime.now(UTC) - sent) < timedelta(seconds=30)
+
+
+def test_rotation_sends_both_signatures_until_the_overlap_ends(svc: Services, receiver: Receiver) -> None:
+    sid, old = subscribe(svc, receiver.url)
+    worker = DeliveryWorker(svc.db, fast_config())
+    try:
+        with svc.db.write() as conn:
+            _sub, new = subscriptions.rotate_secret(conn, sid, overlap_s=3600)
+        svc.engine.create(CreateCommand("contacts", contact(1)), CTX)
+        drain(worker, svc.db)
+        (during,) = receiver.snapshot()
+        assert len(during.headers["webhook-signature"].split(" ")) == 2
+        Webhook(old).verify(during.body, during.headers)  # receivers still on the old secret
+        Webhook(new).verify(during.body, during.headers)  # and those already switched
+        with svc.db.write() as conn:  # rotating with no overlap: only the newest signs
+            _sub, newest = subscriptions.rotate_secret(conn, sid, overlap_s=0)
+        svc.engine.create(CreateCommand("contacts", contact(2)), CTX)
+        drain(worker, svc.db)
+    finally:
+        worker.stop()
+    after = receiver.snapshot()[1]
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    Webhook(newest).verify(after.body, after.headers)
+    for stale in (old, new):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(stale).verify(after.body, after.headers)
