@@ -14,8 +14,9 @@ The receiver runs in a process of its own and reports arrival times (wall clock)
    has every one (dispatch, claim, signed POST, recording the outcome included).
 2. **latency**: the worker running and idle, ``--latency-events`` single creates committed
    one after another at ``--rate`` per second; latency = arrival at the receiver minus
-   the moment the commit returned. p50 / p99 / max. It includes the poll interval
-   (``CARDFILE_WEBHOOK_POLL_S``, default 0.2 s): an idle worker looks for work that often.
+   the moment the commit returned. p50 / p99 / max. The worker runs in the committing
+   process, as inside ``cardfile serve``, so each commit wakes it; a separate
+   ``cardfile worker`` process would see commits at its next poll (``CARDFILE_WEBHOOK_POLL_S``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from cardfile.store import tables
@@ -100,15 +100,24 @@ class DeliveryWorker:
             max_workers=max(1, config.concurrency), thread_name_prefix="cardfile-hook"
         )
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a write committed in this process: look now, not at the next poll
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
+        event.listen(self.db.engine, "commit", self._on_commit)
         self._thread = threading.Thread(target=self.run_forever, name=f"cardfile-{self.name}", daemon=True)
         self._thread.start()
 
+    def _on_commit(self, conn: Connection) -> None:
+        if conn.get_execution_options().get("cardfile_write"):  # reads never wake the worker
+            self._wake.set()
+
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
+        self._wake.set()
+        if event.contains(self.db.engine, "commit", self._on_commit):
+            event.remove(self.db.engine, "commit", self._on_commit)
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -117,13 +126,15 @@ class DeliveryWorker:
 
     def run_forever(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 busy = self.run_once()
             except Exception:  # a database hiccup must not end delivery for good
                 log.exception("webhook worker round failed")
                 busy = 0
             if not busy:
-                self._stop.wait(self.config.poll_s)
+                # other processes' commits are seen at the next poll; this process's at once
+                self._wake.wait(self.config.poll_s)
 
     def run_once(self) -> int:
         """One dispatch and one claim-deliver-record round; how much work it found."""
