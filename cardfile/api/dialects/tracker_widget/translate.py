@@ -12,10 +12,8 @@ wholly or not at all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -30,12 +28,12 @@ from cardfile.errors import FieldError, NotFound
 from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType
 from cardfile.services import Services
+from cardfile.tracker import skills
 
 __all__ = ["SKILL_TYPES", "Translation", "record_type_of", "translate"]
 
 # record types whose skills the widget sets (the seed: C, N and R; ignored for the rest)
 SKILL_TYPES = frozenset({"C", "N", "R"})
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def record_type_of(letter: str) -> str:
@@ -178,14 +176,12 @@ def _in_list(look: _Lookups, list_name: str, setting_id: Any) -> None:
 def _skills(
     out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
 ) -> None:
-    """Quick skills: "Yes" adds to ``quick_skills``, "No" removes. Skill lists, dates and
-    text skills: one row of ``skills`` per skill, its ``value`` the list value's text or
-    the date; an empty value removes the row."""
+    """Each entry's skill and value, checked (``cardfile.tracker.skills``), then one set
+    of ops for them all: quick skills in or out of ``quick_skills``, rows of ``skills``."""
     if rt.get("skills") is None or rt.get("quick_skills") is None:
         for entry in req.skills:
             out.fail(entry.where, UNKNOWN_COLUMN, f"{req.recordtype} records have no skills")
         return
-    rows = {int(r["skill"]): int(r["id"]) for r in record.get("skills") or () if r.get("skill") is not None}
     wanted: dict[int, str | None] = {}  # skill id -> row value (None: no row); the last entry wins
     quick: dict[int, bool] = {}
     for entry in req.skills:
@@ -195,7 +191,7 @@ def _skills(
             out.fail(entry.where, UNKNOWN_COLUMN, f"there is no skill with id {skill_id}")
             continue
         try:
-            kind, value = _skill_value(skill, entry.value)
+            kind, value = skills.skill_value(skill, entry.value)
         except InvalidValue as exc:
             out.fail(entry.where, exc.code, exc.message)
             continue
@@ -203,59 +199,6 @@ def _skills(
             quick[skill_id] = value is not None
         else:
             wanted[skill_id] = value
-    if any(on for on in quick.values()):
-        out.ops.append(FieldOp("quick_skills", "add", [s for s, on in quick.items() if on]))
-    if any(not on for on in quick.values()):
-        out.ops.append(FieldOp("quick_skills", "remove", [s for s, on in quick.items() if not on]))
-    add = [{"skill": s, "value": v} for s, v in wanted.items() if v is not None and s not in rows]
-    update = [{"id": rows[s], "value": v} for s, v in wanted.items() if v is not None and s in rows]
-    remove = [rows[s] for s, v in wanted.items() if v is None and s in rows]
-    if update:
-        out.ops.append(FieldOp("skills", "update", update))
-    if add:
-        out.ops.append(FieldOp("skills", "add", add))
-    if remove:
-        out.ops.append(FieldOp("skills", "remove", remove))
-    if update or remove:
-        out.reads_record = True
-
-
-def _skill_value(skill: Mapping[str, Any], raw: Any) -> tuple[str, str | None]:
-    """(kind, value): the quick skill's Yes ("Yes") or No (None); a list value's text; a
-    date as YYYY-MM-DD; None when the value is empty (the skill is removed)."""
-    kind = str(skill.get("skill_type") or "text")
-    name = skill.get("name") or f"skill {skill.get('id')}"
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return kind, None
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise InvalidValue("INVALID_SKILL_VALUE", f"{name!r} takes a string value")
-    text = str(raw).strip()
-    if kind == "quick":
-        if text.lower() == "yes":
-            return kind, "Yes"
-        if text.lower() == "no":
-            return kind, None
-        raise InvalidValue(
-            "INVALID_SKILL_VALUE", f"{name!r} is a quick skill: pass Yes to set it or No to clear it"
-        )
-    if kind == "list":
-        values = [str(r.get("value")) for r in skill.get("list_values") or () if r.get("value") is not None]
-        match = next((v for v in values if v.strip().lower() == text.lower()), None)
-        if match is None:
-            allowed = ", ".join(repr(v) for v in values) or "none"
-            raise InvalidValue(
-                "INVALID_SKILL_VALUE",
-                f"{text[:60]!r} is not a value of the skill list {name!r}; values: {allowed}",
-            )
-        return kind, match
-    if kind == "date":
-        try:
-            if not _DATE.match(text):
-                raise ValueError
-            date.fromisoformat(text)
-        except ValueError:
-            raise InvalidValue(
-                "INVALID_SKILL_VALUE", f"{name!r} is a skill date: pass YYYY-MM-DD, e.g. 2020-12-31"
-            ) from None
-        return kind, text
-    return kind, text
+    ops, reads = skills.change_ops(record, quick, wanted)
+    out.ops.extend(ops)
+    out.reads_record = out.reads_record or reads
