@@ -74,6 +74,12 @@ class Settings:
     # webhook delivery: in-server worker, outbound allow-list, timeouts, retries (CARDFILE_WEBHOOK_*)
     webhooks: WebhookConfig = field(default_factory=WebhookConfig)
 
+    # stored files (documents, résumés): "" = <data_dir>/files, or a directory (cardfile/files)
+    file_store: str = field(default_factory=lambda: os.environ.get("CARDFILE_FILE_STORE", ""))
+    max_file_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("CARDFILE_MAX_FILE_BYTES", str(10 << 20)))
+    )
+
     @property
     def db_url(self) -> str:
         if self.database_url:

@@ -66,7 +66,8 @@ __all__ = [
 TRACKER_TYPES = (
     "client", "contact", "lead", "opportunity", "opportunity_resource", "partner_record", "project",
     "project_activity", "project_activity_resource", "resource", "timesheet_entry", "invoice",
-    "user_profile", "ticket", "setting", "skill",
+    "user_profile", "ticket", "setting", "skill", "skill_area", "document", "document_folder",
+    "opportunity_longlist",
 )  # fmt: skip
 FORM_LIMIT = 16 * 1024
 _FORM = "application/x-www-form-urlencoded"

@@ -15,18 +15,17 @@ results; errors are RFC 9457 problem details (``errors.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cardfile.api.dialects.tracker_v1 import oauth
+from cardfile.api.dialects.tracker_v1 import documents, lists, oauth, resume, skill_routes, webhooks
 from cardfile.api.dialects.tracker_v1.errors import install_handlers
 from cardfile.api.dialects.tracker_v1.parse import (
     CUSTOM_PREFIX,
@@ -36,35 +35,40 @@ from cardfile.api.dialects.tracker_v1.parse import (
     parse_id,
     tracker_path,
 )
+from cardfile.api.dialects.tracker_v1.plumbing import (
+    GROUP,
+    Caller,
+    MethodNotAllowed,
+    api_limited,
+    ctx,
+    no_content,
+    not_found,
+    read,
+    read_body,
+)
 from cardfile.api.dialects.tracker_v1.render import Names, display_name, render_record, render_row, result
 from cardfile.api.dialects.tracker_v1.search import Query, parse_search
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES, Resource
-from cardfile.api.native.http import Credentials, json_response, limited, run_read, services_of
+from cardfile.api.native.http import Credentials, json_response, limited, services_of
 from cardfile.api.native.writes import run_write
 from cardfile.auth.principal import Principal
 from cardfile.auth.users import get_user
-from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.search import Condition, search_records
 from cardfile.errors import (
     BadRequest,
     Conflict,
     FieldError,
-    MalformedBody,
     NotFound,
-    PayloadTooLarge,
     PermissionDenied,
-    Unauthenticated,
-    UnknownRecordType,
-    UnsupportedMediaType,
     ValidationFailed,
 )
+from cardfile.files import open_store
 from cardfile.services import Services
 
 __all__ = ["GROUP", "create_app"]
 
-GROUP = "tracker"
 DEFAULT_LIMIT = "100/minute"
-CHANNEL = "tracker_v1"
 T = TypeVar("T")
 
 # What each resource answers (the seed's endpoints); anything else on a known resource is 405.
@@ -83,81 +87,12 @@ OPS: dict[str, frozenset[str]] = {
     "invoice": frozenset({"create", "search", "get", "update", "delete"}),
     "user": frozenset({"search", "get"}),
 }
-# The seed's endpoints that part 2 (issue #10) implements: 501 until then.
-PART_TWO = (
-    ("POST", "/api/v1/{resource}/AttachDocument"),
-    ("GET", "/api/v1/{resource}/DocumentFolders/{Id}"),
-    ("POST", "/api/v1/Resource/CreateFromResume"),
-    ("GET", "/api/v1/Resource/{Id}/Documents"),
-    ("GET", "/api/v1/Resource/{resourceId}/Document/{documentId}"),
-    ("POST", "/api/v1/Resource/{resourceId}/Skills"),
-    ("GET", "/api/v1/Resource/{resourceId}/Skills"),
-    ("PUT", "/api/v1/Resource/{resourceId}/Skills"),
-    ("DELETE", "/api/v1/Resource/{resourceId}/Skills"),
-    ("GET", "/api/v1/Resource/{resourceId}/Skills/{skillId}"),
-    ("DELETE", "/api/v1/Resource/{resourceId}/Skills/{skillId}"),
-    ("GET", "/api/v1/MetaData/Skills/Hierarchy"),
-    ("GET", "/api/v1/MetaData/Skills/Areas/{areaId}/Skills"),
-    ("GET", "/api/v1/MetaData/Skills/Search"),
-    ("GET", "/api/v1/MetaData/Skills/Areas/{areaId}/Count"),
-    ("GET", "/api/v1/MetaData/Skills/List/{skillListId}"),
-    ("GET", "/api/v1/Opportunity/{Id}/Applicants"),
-    ("POST", "/api/v1/Opportunity/Longlist"),
-    ("GET", "/api/v1/Opportunity/{Id}/Longlist"),
-    ("DELETE", "/api/v1/Opportunity/{OpportunityId}/longlist/resource/{ResourceId}"),
-    ("POST", "/api/v1/Webhook"),
-    ("PATCH", "/api/v1/Webhook"),
-    ("GET", "/api/v1/Webhook/Actions/{hookId}"),
-    ("GET", "/api/v1/Webhook/Meta/Actions"),
-    ("GET", "/api/v1/Webhook/List"),
-    ("GET", "/api/v1/Webhook/{hookId}"),
-    ("DELETE", "/api/v1/Webhook/{Id}"),
-)
-JSON_TYPE = re.compile(r"^(application|text)/([a-z0-9.+-]*\+)?json$|^application/json-patch\+json$")
 # the widget letters of the record types, for MetaData/recordTypes and PartnerRecord
 LETTERS = {"client": "C", "contact": "N", "lead": "L", "opportunity": "O", "project": "P", "ticket": "T",
            "resource": "R", "opportunity_resource": "X"}  # fmt: skip
 
 
 # -- plumbing ------------------------------------------------------------------------------
-
-
-async def credentials(request: Request) -> Credentials:
-    """The JWT (or any cardfile credential) of ``Authorization``; ``Bearer`` may be left out."""
-    auth = request.headers.get("authorization", "").strip()
-    scheme, _, value = auth.partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else (auth if auth and " " not in auth else "")
-    if not token:
-        raise Unauthenticated("send 'Authorization: Bearer <JWT>' (POST /api/Auth/ExchangeToken gives one)")
-    return Credentials(token, services_of(request).auth)
-
-
-Caller = Annotated[Credentials, Depends(credentials)]
-
-
-async def read_body(request: Request, *, required: bool = True) -> Any:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype and not JSON_TYPE.match(ctype):
-        raise UnsupportedMediaType(
-            f"send application/json-patch+json or application/json, not {ctype[:60]!r}"
-        )
-    limit = services_of(request).settings.max_body_bytes
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes", limit=limit)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        if required:
-            raise MalformedBody("the request needs a JSON body")
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
 
 
 def resource_of(name: str, op: str) -> Resource:
@@ -170,12 +105,6 @@ def resource_of(name: str, op: str) -> Resource:
     return res
 
 
-class MethodNotAllowed(BadRequest):
-    code = "METHOD_NOT_ALLOWED"
-    status = 405
-    title = "Method not allowed"
-
-
 @contextmanager
 def tracker_fields(res: Resource) -> Iterator[None]:
     """Field errors of the engine named by their Tracker keys (``contactDetails.fax``)."""
@@ -184,23 +113,6 @@ def tracker_fields(res: Resource) -> Iterator[None]:
     except ValidationFailed as exc:
         errors = [FieldError(tracker_path(res, e.field), e.code, e.message) for e in exc.errors]
         raise ValidationFailed(errors, exc.detail, **exc.extra) from None
-
-
-def not_found(exc: NotFound) -> bool:
-    """A record that is not there (Tracker: 204), as opposed to an unknown type."""
-    return not isinstance(exc, UnknownRecordType)
-
-
-def no_content() -> Response:
-    return Response(status_code=204)
-
-
-def ctx(principal: Principal) -> Context:
-    return Context(principal.name, CHANNEL, principal=principal)
-
-
-async def read(svc: Services, creds: Credentials, fn: Callable[[Connection, Principal], T]) -> T:
-    return await run_read(svc, creds, fn)
 
 
 def _search(
@@ -237,6 +149,7 @@ def _search(
 
 def create_app(svc: Services) -> ASGIApp:
     """The dialect as an application of its own, for ``app.mount("/tracker", ...)``."""
+    open_store(svc.settings)  # a file store that cannot be used fails here, not on the first upload
     if GROUP not in svc.rate_limiter.groups:
         svc.rate_limiter.register_group(GROUP, svc.settings.rate_limits.get(GROUP, DEFAULT_LIMIT))
     app = FastAPI(
@@ -297,7 +210,6 @@ class CaseInsensitivePaths:
 
 router = APIRouter()
 auth_limited = [Depends(limited("auth"))]
-api_limited = [Depends(limited(GROUP))]
 
 
 # -- auth ----------------------------------------------------------------------------------
@@ -313,19 +225,6 @@ router.add_api_route("/api/Auth/ExchangeToken", oauth.exchange_token, methods=["
 
 
 # -- specific endpoints (before the generic ones) ---------------------------------------------
-
-
-def _part_two(method: str, path: str) -> None:
-    async def handler(request: Request, creds: Caller) -> Response:
-        raise NotImplementedYet(f"{method} {path} arrives with the Tracker dialect's part 2")
-
-    router.add_api_route(path, handler, methods=[method], dependencies=api_limited, include_in_schema=False)
-
-
-class NotImplementedYet(BadRequest):
-    code = "NOT_IMPLEMENTED"
-    status = 501
-    title = "Not implemented"
 
 
 @router.get("/api/v1/MetaData", tags=["MetaData"], dependencies=api_limited, summary="Gets full metadata")
@@ -676,8 +575,10 @@ async def user_get(userId: str, request: Request, creds: Caller) -> Response:  #
     return json_response(body) if body is not None else no_content()
 
 
-for _method, _path in PART_TWO:
-    _part_two(_method, _path)
+# part 2 (issue #10): documents, résumés, skills, the long list, webhooks
+# (their routes are appended as they are: no prefix, and before the generic routes below)
+for _part in (documents.router, resume.router, skill_routes.router, lists.router, webhooks.router):
+    router.routes.extend(_part.routes)
 
 
 # -- the generic record endpoints -------------------------------------------------------------

@@ -1,0 +1,177 @@
+"""An opportunity's long list and its applicants.
+
+The long list holds the candidates considered for an opportunity before the shortlist
+(``opportunity_resource``): one ``opportunity_longlist`` record per opportunity and
+resource (a second add is 409). An entry marked ``applicant`` is a candidate who applied
+(``CreateFromResume`` with an ``opportunityId``, or ``"isApplicant": true`` here);
+``Opportunity/{Id}/Applicants`` lists those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.engine import Connection
+from starlette.responses import Response
+
+from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
+from cardfile.api.dialects.tracker_v1.plumbing import (
+    Caller,
+    api_limited,
+    ctx,
+    no_content,
+    not_found,
+    read,
+    read_body,
+)
+from cardfile.api.dialects.tracker_v1.render import Names, result, tracker_time
+from cardfile.api.native.http import json_response, services_of
+from cardfile.api.native.writes import run_write
+from cardfile.auth.principal import Principal
+from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp
+from cardfile.engine.search import Condition, search_records
+from cardfile.errors import BadRequest, Conflict, NotFound
+from cardfile.services import Services
+
+__all__ = ["add_to_longlist", "router"]
+
+router = APIRouter()
+LONGLIST = "opportunity_longlist"
+_KEYS = {"resourceId", "opportunityId", "opportunityIds", "note", "source", "isApplicant"}
+
+
+def add_to_longlist(
+    svc: Services, conn: Connection, principal: Principal, opp_id: int, resource_id: int,
+    *, note: str | None = None, source: str | None = None, applicant: bool = False,
+) -> int:  # fmt: skip
+    """A long-list entry; ``Conflict`` when the resource is on that long list already."""
+    dup = search_records(conn, svc.catalog, LONGLIST,
+                         [Condition("opportunity", "eq", opp_id), Condition("resource", "eq", resource_id)])  # fmt: skip
+    if dup:
+        raise Conflict(f"resource {resource_id} is on the long list of opportunity {opp_id} already")
+    ops = [FieldOp("opportunity", "set", opp_id), FieldOp("resource", "set", resource_id),
+           FieldOp("applicant", "set", applicant)]  # fmt: skip
+    if note:
+        ops.append(FieldOp("note", "set", note))
+    if source:
+        ops.append(FieldOp("source", "set", source))
+    if principal.user_id is not None:
+        ops.append(FieldOp("added_by", "set", principal.user_id))
+    return svc.engine.create(CreateCommand(LONGLIST, tuple(ops)), ctx(principal), conn).id
+
+
+@router.post("/api/v1/Opportunity/Longlist", tags=["Opportunity"], dependencies=api_limited,
+             summary="Adds a resource to an opportunity's longlist")  # fmt: skip
+async def longlist_add(request: Request, creds: Caller) -> Response:
+    """Body: ``{"resourceId": 7, "opportunityId": 3}`` (or ``"opportunityIds": [3, 4]``,
+    as ``POST /OpportunityResource`` takes them), optional ``note``, ``source``,
+    ``isApplicant``. 201 ``{id: the (first) new entry, success, message}``."""
+    svc = services_of(request)
+    body = await read_body(request)
+    if not isinstance(body, Mapping):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - _KEYS)
+    if unknown:
+        raise BadRequest(f"unknown member(s): {', '.join(unknown)[:200]}")
+    resource_id = body.get("resourceId")
+    if not is_id(resource_id) or resource_id <= 0:
+        raise BadRequest("resourceId must be a resource id", field="resourceId")
+    opp_ids = body.get("opportunityIds")
+    if opp_ids is None and body.get("opportunityId") is not None:
+        opp_ids = [body["opportunityId"]]
+    if not isinstance(opp_ids, list) or not opp_ids or not all(is_id(i) and i > 0 for i in opp_ids):
+        raise BadRequest("opportunityId must be an opportunity id", field="opportunityId")
+    for key in ("note", "source"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise BadRequest(f"{key} must be text", field=key)
+    applicant = body.get("isApplicant")
+    if applicant is not None and not isinstance(applicant, bool):
+        raise BadRequest("isApplicant must be true or false", field="isApplicant")
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        names = Names(conn, svc.catalog, principal)
+        names.fetch([resource_id, *opp_ids])
+        rec = names.record(resource_id)
+        if rec is None or rec[0] != "resource":
+            raise BadRequest(f"no resource with id {resource_id}", field="resourceId")
+        first = None
+        for opp_id in dict.fromkeys(opp_ids):
+            opp = names.record(opp_id)
+            if opp is None or opp[0] != "opportunity":
+                raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId")
+            new = add_to_longlist(svc, conn, principal, opp_id, resource_id, note=body.get("note"),
+                                  source=body.get("source"), applicant=bool(applicant))  # fmt: skip
+            first = first or new
+        return json_response(result(first, "Resource added to the long list"), 201)
+
+    return await run_write(request, svc, creds, body, write)
+
+
+def _entries(
+    svc: Services, conn: Connection, p: Principal, opp_id: int, *, applicants: bool
+) -> list[dict[str, Any]]:
+    try:
+        svc.engine.get("opportunity", opp_id, conn, p)
+    except NotFound as exc:
+        if not_found(exc):
+            return []
+        raise
+    conds = [Condition("opportunity", "eq", opp_id)]
+    if applicants:
+        conds.append(Condition("applicant", "eq", True))
+    recs = search_records(conn, svc.catalog, LONGLIST, conds, sort="id", page_size=500, principal=p)
+    names = Names(conn, svc.catalog, p)
+    names.fetch([r["resource"] for r in recs if is_id(r.get("resource"))])
+    rows = []
+    for r in recs:
+        rid = r.get("resource")
+        if names.record(rid) is None:  # a candidate the caller may not see
+            continue
+        cand = names.data(rid)
+        rows.append({
+            "longlistId": r["id"], "opportunityId": opp_id, "resourceId": rid, "displayAs": names.name(rid),
+            "firstName": cand.get("first_name"), "surname": cand.get("surname"), "jobTitle": cand.get("job_title"),
+            "email": cand.get("email"), "resourceStatusId": cand.get("status"), "note": r.get("note"),
+            "source": r.get("source"), "isApplicant": bool(r.get("applicant")),
+            "dateAdded": tracker_time(r.get("created_at")), "addedByUserId": r.get("added_by"),
+        })  # fmt: skip
+    return rows
+
+
+@router.get("/api/v1/Opportunity/{Id}/Longlist", tags=["Opportunity"], dependencies=api_limited,
+            summary="Gets the list of candidates on the long list")  # fmt: skip
+async def longlist(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    opp_id = parse_id(Id)
+    rows = await read(svc, creds, lambda conn, p: _entries(svc, conn, p, opp_id, applicants=False))
+    return json_response(rows) if rows else no_content()
+
+
+@router.get("/api/v1/Opportunity/{Id}/Applicants", tags=["Opportunity"], dependencies=api_limited,
+            summary="Lists all applicants for a job only matched resources will be returned")  # fmt: skip
+async def applicants(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    opp_id = parse_id(Id)
+    rows = await read(svc, creds, lambda conn, p: _entries(svc, conn, p, opp_id, applicants=True))
+    return json_response(rows) if rows else no_content()
+
+
+@router.delete("/api/v1/Opportunity/{OpportunityId}/longlist/resource/{ResourceId}", tags=["Opportunity"],
+               dependencies=api_limited, summary="Removes a resource from an opportunity's longlist")  # fmt: skip
+async def longlist_remove(OpportunityId: str, ResourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    opp_id, res_id = parse_id(OpportunityId, "OpportunityId"), parse_id(ResourceId, "ResourceId")
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        recs = search_records(conn, svc.catalog, LONGLIST,
+                              [Condition("opportunity", "eq", opp_id), Condition("resource", "eq", res_id)],
+                              principal=principal)  # fmt: skip
+        if not recs:
+            return no_content()
+        for r in recs:
+            svc.engine.delete(DeleteCommand(LONGLIST, r["id"]), ctx(principal), conn)
+        return json_response(result(recs[0]["id"], "Resource removed from the long list"))
+
+    return await run_write(request, svc, creds, None, write)

@@ -1,0 +1,399 @@
+"""Skills: the skills metadata (``MetaData/Skills/...``) and a resource's skills
+(``Resource/{resourceId}/Skills``).
+
+Skills are ``skill`` records; an area is a ``skill_area`` record (its id is the
+``areaId``) with a category name, and a skill's ``skill_area`` links it to its area. A
+skill list is a skill of kind ``list``: its id is the ``skillListId`` and its
+``list_values`` rows are the values (a row's id is a ``skillValueId``). A resource's
+skills are read and written through ``cardfile.tracker.skills``, the same code the
+widget dialect uses, so both dialects see the same skills.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.engine import Connection
+from starlette.responses import Response
+
+from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
+from cardfile.api.dialects.tracker_v1.plumbing import (
+    Caller,
+    api_limited,
+    ctx,
+    no_content,
+    not_found,
+    read,
+    read_body,
+)
+from cardfile.api.dialects.tracker_v1.render import result
+from cardfile.api.native.http import json_response, services_of
+from cardfile.api.native.writes import run_write
+from cardfile.auth.principal import Principal
+from cardfile.engine.commands import FieldOp, UpdateCommand
+from cardfile.engine.search import Condition, search_records
+from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from cardfile.fieldtypes.base import InvalidValue
+from cardfile.services import Services
+from cardfile.tracker import skills as sk
+
+__all__ = ["router"]
+
+router = APIRouter()
+_ITEM_KEYS = {"skillId", "skillName", "skillValueId", "skillValue", "skillType"}
+MAX_PAGE = 500
+
+
+# -- metadata ------------------------------------------------------------------------------
+
+
+def _page(request: Request) -> tuple[int, int]:
+    q = {k.lower(): v for k, v in request.query_params.items()}
+    out = []
+    for names, default in ((("pagenumber", "page"), 1), (("maxresults", "pagesize", "limit"), 50)):
+        raw = next((q[n] for n in names if n in q), None)
+        if raw is None or raw == "":
+            out.append(default)
+            continue
+        if not raw.isdigit() or int(raw) < 1:
+            raise BadRequest(f"{names[0]} must be a positive integer", field=names[0])
+        out.append(int(raw))
+    page, size = out
+    if size > MAX_PAGE:
+        raise BadRequest(f"maxResults may be at most {MAX_PAGE}", field="maxResults")
+    return page, size
+
+
+def _skill_row(s: Mapping[str, Any]) -> dict[str, Any]:
+    kind = sk.kind_of(s)
+    return {
+        "skillId": s["id"], "skillName": s.get("name"), "skillType": kind, "areaId": s.get("skill_area"),
+        "category": s.get("category"), "skillListId": s["id"] if kind == "list" else None,
+    }  # fmt: skip
+
+
+def _all(
+    svc: Services, conn: Connection, type_name: str, conds: list[Condition], p: Principal
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        got = search_records(
+            conn, svc.catalog, type_name, conds, sort="id", page=page, page_size=MAX_PAGE, principal=p
+        )
+        out.extend(got)
+        if len(got) < MAX_PAGE:
+            return out
+        page += 1
+
+
+@router.get("/api/v1/MetaData/Skills/Hierarchy", tags=["MetaData"], dependencies=api_limited,
+            summary="Gets skill categories and areas (lightweight hierarchy without skills)")  # fmt: skip
+async def hierarchy(request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+
+    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+        areas = _all(svc, conn, "skill_area", [], p)
+        cats: dict[str, list[dict[str, Any]]] = {}
+        for a in sorted(areas, key=lambda a: (a.get("order") is None, a.get("order") or 0, a["id"])):
+            cats.setdefault(a.get("category") or "", []).append(
+                {"id": a["id"], "name": a.get("name"), "order": a.get("order")}
+            )
+        return [{"category": c or None, "areas": v} for c, v in sorted(cats.items())]
+
+    rows = await read(svc, creds, work)
+    return json_response(rows) if rows else no_content()
+
+
+@router.get("/api/v1/MetaData/Skills/Areas/{areaId}/Skills", tags=["MetaData"], dependencies=api_limited,
+            summary="Gets paginated skills for a specific area (pageNumber, maxResults)")  # fmt: skip
+async def area_skills(areaId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    area = parse_id(areaId, "areaId")
+    page, size = _page(request)
+
+    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+        got = search_records(conn, svc.catalog, "skill", [Condition("skill_area", "eq", area)], sort="name",
+                             page=page, page_size=size, principal=p)  # fmt: skip
+        return [_skill_row(s) for s in got]
+
+    rows = await read(svc, creds, work)
+    return json_response(rows) if rows else no_content()
+
+
+@router.get("/api/v1/MetaData/Skills/Search", tags=["MetaData"], dependencies=api_limited,
+            summary="Gets paginated skills with search across all areas (searchTerm, pageNumber, maxResults)")  # fmt: skip
+async def skills_search(request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+    page, size = _page(request)
+    q = {k.lower(): v for k, v in request.query_params.items()}
+    term = (q.get("searchterm") or q.get("search") or q.get("term") or q.get("name") or "").strip()
+
+    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+        conds = [Condition("name", "contains", term)] if term else []
+        got = search_records(
+            conn, svc.catalog, "skill", conds, sort="name", page=page, page_size=size, principal=p
+        )
+        return [_skill_row(s) for s in got]
+
+    rows = await read(svc, creds, work)
+    return json_response(rows) if rows else no_content()
+
+
+@router.get("/api/v1/MetaData/Skills/Areas/{areaId}/Count", tags=["MetaData"], dependencies=api_limited,
+            summary="Gets skills count for a specific area")  # fmt: skip
+async def area_count(areaId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    area = parse_id(areaId, "areaId")
+
+    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
+        if not search_records(conn, svc.catalog, "skill_area", [Condition("id", "eq", area)], principal=p):
+            return None
+        n = len(_all(svc, conn, "skill", [Condition("skill_area", "eq", area)], p))
+        return {"areaId": area, "count": n}
+
+    body = await read(svc, creds, work)
+    return json_response(body) if body is not None else no_content()
+
+
+@router.get("/api/v1/MetaData/Skills/List/{skillListId}", tags=["MetaData"], dependencies=api_limited,
+            summary="Gets skill list with its associated values")  # fmt: skip
+async def skill_list(skillListId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    sid = parse_id(skillListId, "skillListId")
+
+    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
+        got = search_records(conn, svc.catalog, "skill", [Condition("id", "eq", sid)], principal=p)
+        if not got or sk.kind_of(got[0]) != "list":
+            return None
+        s = got[0]
+        values = sorted(
+            s.get("list_values") or (), key=lambda r: (r.get("order") is None, r.get("order") or 0, r["id"])
+        )
+        return {"skillListId": sid, "name": s.get("name"),
+                "values": [{"skillValueId": r["id"], "value": r.get("value"), "order": r.get("order")} for r in values]}  # fmt: skip
+
+    body = await read(svc, creds, work)
+    return json_response(body) if body is not None else no_content()
+
+
+# -- a resource's skills ----------------------------------------------------------------------
+
+
+def _entry_json(e: sk.SkillEntry, skills: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    return {"skillId": e.skill_id, "skillName": skills.get(e.skill_id, {}).get("name"),
+            "skillValueId": e.value_id, "skillValue": e.value, "skillType": e.kind}  # fmt: skip
+
+
+def _entries(
+    svc: Services, conn: Connection, rec: Mapping[str, Any]
+) -> tuple[list[sk.SkillEntry], dict[int, Any]]:
+    ids = [int(i) for i in rec.get("quick_skills") or ()] + [
+        int(r["skill"]) for r in rec.get("skills") or () if r.get("skill") is not None
+    ]
+    found = (
+        search_records(conn, svc.catalog, "skill", [Condition("id", "in", sorted(set(ids)))], page_size=500)
+        if ids
+        else []
+    )
+    skills = {int(x["id"]): x for x in found}
+    return sk.entries_of(rec, skills), skills
+
+
+def _resource(svc: Services, conn: Connection, p: Principal, rid: int) -> dict[str, Any] | None:
+    try:
+        return svc.engine.get("resource", rid, conn, p)
+    except NotFound as exc:
+        if not_found(exc):
+            return None
+        raise
+
+
+def _items(body: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(body, Mapping) or set(body) - {"skills"}:
+        raise BadRequest('the body is {"skills": [{"skillId": …, "skillValue": …}, …]}')
+    items = body.get("skills")
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise BadRequest("skills must be a list of skill objects", field="skills")
+    for n, item in enumerate(items):
+        unknown = sorted(set(item) - _ITEM_KEYS)
+        if unknown:
+            raise BadRequest(
+                f"skills[{n}]: unknown member(s) {', '.join(unknown)[:200]}", field=f"skills[{n}]"
+            )
+    return items
+
+
+def _resolve(
+    svc: Services, conn: Connection, items: list[Mapping[str, Any]]
+) -> tuple[dict[int, bool], dict[int, str | None]]:
+    """Each item's skill and value, checked; every problem at once (422)."""
+    errors: list[FieldError] = []
+    quick: dict[int, bool] = {}
+    values: dict[int, str | None] = {}
+    for n, item in enumerate(items):
+        where = f"skills[{n}]"
+        sid, name = item.get("skillId"), item.get("skillName")
+        skill: Mapping[str, Any] | None = None
+        if is_id(sid) and sid > 0:
+            got = search_records(conn, svc.catalog, "skill", [Condition("id", "eq", sid)])
+            skill = got[0] if got else None
+        elif sid in (None, 0) and isinstance(name, str) and name.strip():
+            got = search_records(
+                conn, svc.catalog, "skill", [Condition("name", "ieq", name.strip())], page_size=2
+            )
+            skill = got[0] if len(got) == 1 else None
+        else:
+            errors.append(
+                FieldError(f"{where}.skillId", "REQUIRED", "skillId (or skillName) names the skill")
+            )
+            continue
+        if skill is None:
+            errors.append(
+                FieldError(f"{where}.skillId", "UNKNOWN_SKILL", f"there is no skill {sid or name!r}")
+            )
+            continue
+        raw = item.get("skillValue")
+        vid = item.get("skillValueId")
+        try:
+            kind = sk.kind_of(skill)
+            if kind == "list" and is_id(vid) and vid > 0:
+                by_id = sk.list_value_of(skill, vid)
+                if raw not in (None, "") and str(raw).strip().lower() != by_id.lower():
+                    raise InvalidValue("INVALID_SKILL_VALUE", f"skillValueId {vid} is {by_id!r}, not {raw!r}")
+                raw = by_id
+            elif kind == "quick" and raw is None:
+                raw = sk.YES  # naming a quick skill sets it
+            kind, value = sk.skill_value(skill, raw)
+        except InvalidValue as exc:
+            errors.append(FieldError(f"{where}.skillValue", exc.code, exc.message))
+            continue
+        if kind == "quick":
+            quick[int(skill["id"])] = value is not None
+        else:
+            values[int(skill["id"])] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return quick, values
+
+
+def _update(
+    svc: Services, conn: Connection, p: Principal, rec: Mapping[str, Any], ops: list[FieldOp], reads: bool
+) -> None:
+    if ops:
+        cmd = UpdateCommand("resource", int(rec["id"]), tuple(ops),
+                            expected_version=int(rec["version"]) if reads else None)  # fmt: skip
+        svc.engine.update(cmd, ctx(p), conn)
+
+
+@router.post("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
+             summary="Adds or updates multiple skills for a resource")  # fmt: skip
+async def skills_add(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    rid = parse_id(resourceId, "resourceId")
+    body = await read_body(request)
+    items = _items(body)
+
+    def write(conn: Connection, p: Principal) -> Response:
+        rec = _resource(svc, conn, p, rid)
+        if rec is None:
+            return no_content()
+        quick, values = _resolve(svc, conn, items)
+        ops, reads = sk.change_ops(rec, quick, values)
+        _update(svc, conn, p, rec, ops, reads)
+        return json_response(result(rid, "Skills added successfully"), 201)
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.put("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
+            summary="Replaces all skills for a resource with the provided skills")  # fmt: skip
+async def skills_replace(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    rid = parse_id(resourceId, "resourceId")
+    body = await read_body(request)
+    items = _items(body)
+
+    def write(conn: Connection, p: Principal) -> Response:
+        rec = _resource(svc, conn, p, rid)
+        if rec is None:
+            return no_content()
+        quick, values = _resolve(svc, conn, items)
+        ops = sk.replace_ops(
+            [s for s, on in quick.items() if on], {s: v for s, v in values.items() if v is not None}
+        )
+        _update(svc, conn, p, rec, ops, False)
+        return json_response(result(rid, "Skills updated successfully"))
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.delete("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
+               summary="Deletes all skills for a resource")  # fmt: skip
+async def skills_clear(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    rid = parse_id(resourceId, "resourceId")
+
+    def write(conn: Connection, p: Principal) -> Response:
+        rec = _resource(svc, conn, p, rid)
+        if rec is None:
+            return no_content()
+        _update(svc, conn, p, rec, sk.clear_ops(rec), False)
+        return json_response(result(rid, "Skills deleted successfully"))
+
+    return await run_write(request, svc, creds, None, write)
+
+
+@router.get("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
+            summary="Gets all skills for a resource")  # fmt: skip
+async def skills_get(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    rid = parse_id(resourceId, "resourceId")
+
+    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+        rec = _resource(svc, conn, p, rid)
+        if rec is None:
+            return []
+        entries, skills = _entries(svc, conn, rec)
+        return [_entry_json(e, skills) for e in entries]
+
+    rows = await read(svc, creds, work)
+    return json_response({"skills": rows}) if rows else no_content()
+
+
+@router.get("/api/v1/Resource/{resourceId}/Skills/{skillId}", tags=["Resource"], dependencies=api_limited,
+            summary="Gets a specific skill for a resource by resource ID and skill ID")  # fmt: skip
+async def skill_get(resourceId: str, skillId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    rid, sid = parse_id(resourceId, "resourceId"), parse_id(skillId, "skillId")
+
+    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
+        rec = _resource(svc, conn, p, rid)
+        if rec is None:
+            return None
+        entries, skills = _entries(svc, conn, rec)
+        return next((_entry_json(e, skills) for e in entries if e.skill_id == sid), None)
+
+    body = await read(svc, creds, work)
+    return json_response(body) if body is not None else no_content()
+
+
+@router.delete("/api/v1/Resource/{resourceId}/Skills/{skillId}", tags=["Resource"], dependencies=api_limited,
+               summary="Deletes a specific skill for a resource by resource ID and skill ID")  # fmt: skip
+async def skill_delete(resourceId: str, skillId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    rid, sid = parse_id(resourceId, "resourceId"), parse_id(skillId, "skillId")
+
+    def write(conn: Connection, p: Principal) -> Response:
+        rec = _resource(svc, conn, p, rid)
+        if rec is None:
+            return no_content()
+        ops = sk.remove_ops(rec, sid)
+        if not ops:
+            return no_content()
+        _update(svc, conn, p, rec, ops, True)
+        return json_response(result(rid, "Skill deleted successfully"))
+
+    return await run_write(request, svc, creds, None, write)

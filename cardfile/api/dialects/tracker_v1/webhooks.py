@@ -1,0 +1,249 @@
+"""Tracker webhooks over cardfile's webhook subscriptions (``cardfile/webhooks``).
+
+A Tracker hook is one URL, one action (``created``, ``updated``, ``deleted``: the
+catalogue of ``Webhook/Meta/Actions``) and one record type. It is stored as an engine
+subscription with one event type (``record.<action>``) and one record type, so its
+events are delivered by the engine's worker, signed, retried and in order, and a change
+made through any API (native, widget, Zoho, Tracker v1…) triggers it. The hook's ``id``
+is the subscription's id; the native ``/api/webhooks`` API shows and manages the same
+subscriptions. Subscriptions that do not have that shape (several event types, every
+record type) are not Tracker hooks and are not listed here.
+
+``recordType`` takes a Tracker resource name (``Resource``, ``Client``…), a widget letter
+(``R``, ``C``…) or a pack type name (``resource``), in any case, and is shown as the
+resource name. ``userId`` is the user who made the hook (kept in the subscription's
+description). Managing webhooks needs what the native API needs: an admin whose token
+carries ``webhooks.ALL`` (ask for ``scope=write,webhooks.ALL`` at Authorize, with a client
+registered for it), since a subscription receives changes to every record. URLs are
+checked by the SSRF guard when saved (and again when called).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cardfile.api.dialects.tracker_v1.parse import parse_id
+from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, no_content, read, read_body
+from cardfile.api.dialects.tracker_v1.render import result, tracker_time
+from cardfile.api.dialects.tracker_v1.spec import RESOURCES
+from cardfile.api.native.http import Credentials, json_response, services_of
+from cardfile.api.native.writes import run_write
+from cardfile.auth.principal import Principal
+from cardfile.errors import BadRequest, NotFound, ValidationFailed
+from cardfile.store.clock import to_iso
+from cardfile.webhooks import ssrf, subscriptions
+from cardfile.webhooks.access import require_webhook_admin
+from cardfile.webhooks.subscriptions import Subscription
+
+__all__ = ["ACTIONS", "router"]
+
+router = APIRouter()
+ACTIONS = ((1, "created"), (2, "updated"), (3, "deleted"))
+_ACTION_WORDS = {"created": "created", "create": "created", "updated": "updated", "update": "updated",
+                 "deleted": "deleted", "delete": "deleted"}  # fmt: skip
+_LETTERS = {"C": "client", "N": "contact", "L": "lead", "O": "opportunity", "P": "project", "T": "ticket",
+            "R": "resource", "X": "opportunity_resource"}  # fmt: skip
+_NAMES = {res.type: res.name for res in RESOURCES.values()} | {"ticket": "Ticket"}
+_MARK = "Tracker v1 webhook"
+_USER = re.compile(r"\(user (\d+)\)")
+_KEYS = {"id", "url", "action", "recordType"}
+
+
+def _action(raw: Any) -> str:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        found = dict(ACTIONS).get(raw)
+    elif isinstance(raw, str):
+        found = _ACTION_WORDS.get(raw.strip().lower().removeprefix("record."))
+    else:
+        found = None
+    if found is None:
+        raise BadRequest(
+            "action must be one of created, updated, deleted (Webhook/Meta/Actions)", field="action"
+        )
+    return found
+
+
+def _record_type(raw: Any) -> str:
+    if isinstance(raw, str) and raw.strip():
+        s = raw.strip()
+        if s.upper() in _LETTERS and len(s) == 1:
+            return _LETTERS[s.upper()]
+        res = RESOURCES.get(s.lower())
+        if res is not None:
+            return res.type
+        if s.lower() in _NAMES:
+            return s.lower()
+    raise BadRequest("recordType must be a Tracker resource (Client, Contact, Resource…) or its letter",
+                     field="recordType")  # fmt: skip
+
+
+def _url(raw: Any) -> str:
+    if not isinstance(raw, str) or not re.match(r"^https?://[^\s/]+", raw.strip(), re.IGNORECASE):
+        raise BadRequest("url must be an absolute http:// or https:// URL", field="url")
+    if len(raw) > subscriptions.URL_MAX_LENGTH:
+        raise BadRequest(f"url may be at most {subscriptions.URL_MAX_LENGTH} characters", field="url")
+    return raw.strip()
+
+
+def hook_json(sub: Subscription) -> dict[str, Any] | None:
+    """The Tracker shape of a subscription, or None when it is not a Tracker hook."""
+    if len(sub.event_types) != 1 or len(sub.record_types) != 1:
+        return None
+    action = sub.event_types[0].removeprefix("record.")
+    if action not in _ACTION_WORDS.values() or sub.record_types[0] not in _NAMES:
+        return None
+    m = _USER.search(sub.description or "")
+    return {
+        "id": sub.id, "userId": int(m.group(1)) if m else 0, "url": sub.url,
+        "recordType": _NAMES[sub.record_types[0]], "action": action,
+        "created": tracker_time(to_iso(sub.created_at)), "updated": tracker_time(to_iso(sub.updated_at)),
+    }  # fmt: skip
+
+
+async def _checked_url(request: Request, creds: Credentials, url: str | None) -> None:
+    """Admin first (nobody else learns how names resolve), then the SSRF check with DNS,
+    outside the write transaction."""
+    svc = services_of(request)
+    await read(svc, creds, lambda _conn, p: require_webhook_admin(p))
+    if url is not None:
+        policy = ssrf.OutboundPolicy.parse(svc.settings.webhooks.outbound_allow)
+        try:
+            await run_in_threadpool(subscriptions.check_url, url, policy)
+        except ValidationFailed as exc:
+            raise BadRequest(
+                exc.errors[0].message if exc.errors else "url not allowed", field="url"
+            ) from None
+
+
+def _body(body: Any) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - _KEYS)
+    if unknown:
+        raise BadRequest(f"unknown member(s): {', '.join(unknown)[:200]}")
+    return body
+
+
+@router.post("/api/v1/Webhook", tags=["Webhook"], dependencies=api_limited, summary="Creates a new webhook")
+async def create(request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+    body = _body(await read_body(request))
+    url, action, rtype = (
+        _url(body.get("url")),
+        _action(body.get("action")),
+        _record_type(body.get("recordType")),
+    )
+    await _checked_url(request, creds, url)
+
+    def write(conn: Connection, p: Principal) -> Response:
+        require_webhook_admin(p)
+        who = f" (user {p.user_id})" if p.user_id is not None else ""
+        values = {"url": url, "event_types": [f"record.{action}"], "record_types": [rtype],
+                  "fields": None, "description": f"{_MARK}{who}"}  # fmt: skip
+        sub, _secret = subscriptions.create(conn, values)
+        return json_response(result(sub.id, "Hook created successfully"), 201)
+
+    return await run_write(request, svc, creds, body, write)
+
+
+@router.patch("/api/v1/Webhook", tags=["Webhook"], dependencies=api_limited,
+              summary="Updates an existing webhook (its id in the body)")  # fmt: skip
+async def update(request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+    body = _body(await read_body(request))
+    hook_id = body.get("id")
+    if not isinstance(hook_id, int) or isinstance(hook_id, bool) or hook_id <= 0:
+        raise BadRequest("id must be the webhook's id", field="id")
+    values: dict[str, Any] = {}
+    if body.get("url") is not None:
+        values["url"] = _url(body["url"])
+    if body.get("action") is not None:
+        values["event_types"] = [f"record.{_action(body['action'])}"]
+    if body.get("recordType") is not None:
+        values["record_types"] = [_record_type(body["recordType"])]
+    await _checked_url(request, creds, values.get("url"))
+
+    def write(conn: Connection, p: Principal) -> Response:
+        require_webhook_admin(p)
+        try:
+            sub = subscriptions.get(conn, hook_id)
+        except NotFound:
+            return no_content()
+        if hook_json(sub) is None:
+            return no_content()
+        subscriptions.update_subscription(conn, hook_id, values)
+        return json_response(result(hook_id, "Hook updated successfully"))
+
+    return await run_write(request, svc, creds, body, write)
+
+
+def _hooks(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+    require_webhook_admin(p)
+    return [h for s in subscriptions.list_subscriptions(conn) if (h := hook_json(s)) is not None]
+
+
+@router.get("/api/v1/Webhook/Meta/Actions", tags=["Webhook"], dependencies=api_limited,
+            summary="Gets actions list options")  # fmt: skip
+async def meta_actions(request: Request, creds: Caller) -> Response:
+    svc = services_of(request)
+    await read(svc, creds, lambda _c, _p: None)  # authenticated, like every call
+    return json_response([{"id": i, "action": a} for i, a in ACTIONS])
+
+
+@router.get("/api/v1/Webhook/List", tags=["Webhook"], dependencies=api_limited, summary="Gets every webhook")
+async def list_(request: Request, creds: Caller) -> Response:
+    rows = await read(services_of(request), creds, _hooks)
+    return json_response(rows) if rows else no_content()
+
+
+@router.get("/api/v1/Webhook/Actions/{hookId}", tags=["Webhook"], dependencies=api_limited,
+            summary="Gets a list of all actions that trigger a webhook (the hooks of its URL)")  # fmt: skip
+async def actions(hookId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    hid = parse_id(hookId, "hookId")
+
+    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+        hooks = _hooks(conn, p)
+        this = next((h for h in hooks if h["id"] == hid), None)
+        return [h for h in hooks if h["url"] == this["url"]] if this else []
+
+    rows = await read(services_of(request), creds, work)
+    return json_response(rows) if rows else no_content()
+
+
+@router.get("/api/v1/Webhook/{hookId}", tags=["Webhook"], dependencies=api_limited,
+            summary="Gets specific webhook information")  # fmt: skip
+async def get(hookId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    hid = parse_id(hookId, "hookId")
+
+    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
+        return next((h for h in _hooks(conn, p) if h["id"] == hid), None)
+
+    body = await read(services_of(request), creds, work)
+    return json_response(body) if body is not None else no_content()
+
+
+@router.delete("/api/v1/Webhook/{Id}", tags=["Webhook"], dependencies=api_limited,
+               summary="Deletes an existing webhook")  # fmt: skip
+async def delete(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
+    svc = services_of(request)
+    hid = parse_id(Id)
+
+    def write(conn: Connection, p: Principal) -> Response:
+        require_webhook_admin(p)
+        try:
+            sub = subscriptions.get(conn, hid)
+        except NotFound:
+            return no_content()
+        if hook_json(sub) is None:
+            return no_content()
+        subscriptions.delete_subscription(conn, hid)
+        return json_response(result(hid, "Hook deleted"))
+
+    return await run_write(request, svc, creds, None, write)
