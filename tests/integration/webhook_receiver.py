@@ -99,4 +99,6 @@ class Receiver:
             if pred(got):
                 return got
             time.sleep(0.02)
-        raise AssertionError(f"receiver: condition not met in {timeout}s; got {len(self.snapshot())} requests")
+        raise AssertionError(
+            f"receiver: condition not met in {timeout}s; got {len(self.snapshot())} requests"
+        )
