@@ -170,6 +170,13 @@ def test_resume_heuristics_other_layouts() -> None:
     assert (r.first_name, r.surname, r.phone, r.email) == ("Tom", "Baker", "(555) 010-0199", "tom@baker.io")
     assert [(j.job_title, j.organization) for j in r.jobs] == [("Sales Manager", "Acme Inc")]
     assert r.job_title == "Sales Manager"  # from the history: no title under the name
+    r = parse_resume("José Álvarez Núñez\nProduct Designer\nTel: +34 612 345 678\nEmail: jose.alvarez@example.es\n"
+                     "https://www.linkedin.com/in/jose-alvarez/\nCareer History\n"
+                     "Lead Designer, Studio Nube S.L., Sept 2020 - Now\nDesigned apps.\n")  # fmt: skip
+    assert (r.first_name, r.surname, r.job_title) == ("José", "Álvarez Núñez", "Product Designer")
+    assert (r.phone, r.linkedin) == ("+34 612 345 678", "https://www.linkedin.com/in/jose-alvarez")
+    assert [(j.job_title, j.organization, str(j.start_date), j.current) for j in r.jobs] == [
+        ("Lead Designer", "Studio Nube S.L.", "2020-09-01", True)]  # fmt: skip
     nothing = parse_resume("just some words 2019 - 2020\n")
     assert nothing.first_name is None and nothing.phone is None and nothing.jobs == []
 
@@ -207,6 +214,12 @@ def test_attach_document_seed_body_on_every_resource(w: World) -> None:
         empty = w.create("client", name="No docs")
         assert c.get(f"/api/v1/Client/DocumentFolders/{empty}").status_code == 204
         assert_problem(send(c, "POST", "/api/v1/Invoice/AttachDocument", seed), 404, "NOT_FOUND")
+        paths = c.get("/swagger/v1/swagger.json").json()["paths"]
+        assert {
+            "/api/v1/{resource}/AttachDocument",
+            "/api/v1/Resource/CreateFromResume",
+            "/api/v1/Webhook",
+        } <= set(paths)
 
 
 def test_resource_document_round_trip_byte_for_byte(w: World) -> None:
