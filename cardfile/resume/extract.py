@@ -1,6 +1,7 @@
 """The text of a résumé file, line by line, from PDF (pypdf), DOCX (python-docx) or plain
-text. Bounded: at most ``MAX_PAGES`` PDF pages and ``MAX_CHARS`` characters are read, so
-a hostile file cannot make the server work for long."""
+text. Bounded: at most ``MAX_PAGES`` PDF pages and ``MAX_CHARS`` characters are read, and a
+Word file that unpacks to more than ``MAX_UNZIPPED`` bytes is refused, so a hostile file
+cannot make the server work for long."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import io
 import logging
 import zipfile
 
-__all__ = ["MAX_CHARS", "MAX_PAGES", "ResumeUnreadable", "resume_text"]
+__all__ = ["MAX_CHARS", "MAX_PAGES", "MAX_UNZIPPED", "ResumeUnreadable", "resume_text"]
 
 MAX_PAGES = 30
 MAX_CHARS = 200_000
+MAX_UNZIPPED = 50 << 20
 _log = logging.getLogger(__name__)
 
 
@@ -47,6 +49,13 @@ def _docx(data: bytes) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile:
+        raise ResumeUnreadable("the Word document is a damaged ZIP file") from None
+    if unpacked > MAX_UNZIPPED:  # a ZIP bomb is refused before parsing
+        raise ResumeUnreadable(f"the Word document unpacks to more than {MAX_UNZIPPED >> 20} MB")
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

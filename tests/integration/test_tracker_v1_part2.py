@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 import time
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,6 +140,15 @@ def resume_docx(lines: list[str] = RESUME_LINES) -> bytes:
 
 def resume_txt(lines: list[str] = RESUME_LINES) -> bytes:
     return ("\n".join(lines) + "\n").encode()
+
+
+def zip_bomb() -> bytes:
+    """A small DOCX-looking file that unpacks to 60 MB."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"\0" * (60 << 20))
+    return buf.getvalue()
 
 
 def assert_jane(r: Any) -> None:
@@ -392,6 +402,7 @@ def test_create_from_resume_shortlist_update_and_errors(w: World) -> None:
             ({"fileName": "x.png", "fileData": b64(PNG)}, 422),
             ({"fileName": "x.txt", "fileData": b64(b"nothing useful here")}, 422),
             ({"fileName": "x.pdf", "fileData": b64(b"%PDF-1.4 broken")}, 422),
+            ({"fileName": "bomb.docx", "fileData": b64(zip_bomb())}, 422),
             ({"fileName": "cv.txt", "fileData": b64(resume_txt()), "opportunityId": "999999"}, 400),
             ({"fileName": "cv.txt", "fileData": b64(resume_txt()), "department": "Nowhere"}, 400),
             ({"fileName": "cv.txt"}, 400),
