@@ -25,6 +25,7 @@ import logging
 import random
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,6 +50,35 @@ _D = tables.webhook_deliveries
 _S = tables.webhook_subscriptions
 _DISPATCH_LOCK = 0x63617264_66696C65 & 0x7FFFFFFFFFFFFFFF  # "cardfile": one dispatcher at a time
 _OPEN = ("pending", "delivering")
+_WAKE_COALESCE_S = 0.05  # after a local commit, wait this long so a burst makes one round
+
+# Statements built once: a worker runs them many times a second, and building a Core
+# statement costs more than running it.
+_OLDEST_SUBSCRIPTION = select(func.min(_S.c.created_at)).where(_S.c.active.is_(True))
+_ANY_PENDING = select(_O.c.id).where(_O.c.status == "pending").limit(1)
+_SKIP_OLDER = (
+    update(_O)
+    .where(_O.c.status == "pending", _O.c.created_at < bindparam("oldest"))
+    .values(status="dispatched")
+)
+_PENDING = (
+    select(_O.c.id, _O.c.event_type, _O.c.record_type, _O.c.record_id, _O.c.created_at, _O.c.payload)
+    .where(_O.c.status == "pending")
+    .order_by(_O.c.id)
+    .limit(bindparam("n"))
+)
+_MARK_DISPATCHED = update(_O).where(_O.c.id.in_(bindparam("ids", expanding=True))).values(status="dispatched")
+_ANY_DUE = (
+    select(_D.c.id)
+    .where(
+        or_(
+            and_(_D.c.status == "pending", _D.c.next_attempt_at <= bindparam("now")),
+            and_(_D.c.status == "delivering", _D.c.lease_until < bindparam("now")),
+        )
+    )
+    .limit(1)
+)
+_DISPATCH_LOCK_SQL = text("SELECT pg_try_advisory_xact_lock(:k)")
 
 _CLAIM_SQL = """
 SELECT d.id FROM webhook_deliveries d
@@ -100,6 +130,7 @@ class DeliveryWorker:
             max_workers=max(1, config.concurrency), thread_name_prefix="cardfile-hook"
         )
         self._stop = threading.Event()
+        self._subscribers = True  # did the last look find an active subscription?
         self._wake = threading.Event()  # a write committed in this process: look now, not at the next poll
         self._thread: threading.Thread | None = None
 
@@ -132,9 +163,16 @@ class DeliveryWorker:
             except Exception:  # a database hiccup must not end delivery for good
                 log.exception("webhook worker round failed")
                 busy = 0
-            if not busy:
-                # other processes' commits are seen at the next poll; this process's at once
-                self._wake.wait(self.config.poll_s)
+            if busy:
+                continue
+            # idle: wait for the poll, or for a write committed in this process (other
+            # processes' commits are seen at the next poll)
+            deadline = time.monotonic() + self.config.poll_s
+            if self._wake.wait(self.config.poll_s):
+                if self._subscribers:
+                    self._stop.wait(_WAKE_COALESCE_S)  # a burst of commits makes one round
+                else:  # nobody to deliver to: commits change nothing before the next poll
+                    self._stop.wait(max(0.0, deadline - time.monotonic()))
 
     def run_once(self) -> int:
         """One dispatch and one claim-deliver-record round; how much work it found."""
@@ -148,33 +186,19 @@ class DeliveryWorker:
     def dispatch(self, limit: int = 500) -> int:
         # a look without the write lock first: an idle worker must not queue with writers
         with self.db.read() as conn:
-            oldest = conn.execute(select(func.min(_S.c.created_at)).where(_S.c.active.is_(True))).scalar()
+            oldest = conn.execute(_OLDEST_SUBSCRIPTION).scalar()
+            self._subscribers = oldest is not None
             if oldest is None:  # nobody subscribes: events wait (and are skipped once someone does)
                 return 0
-            if conn.execute(select(_O.c.id).where(_O.c.status == "pending").limit(1)).first() is None:
+            if conn.execute(_ANY_PENDING).first() is None:
                 return 0
         with self.db.write() as conn:
-            if (
-                conn.dialect.name == "postgresql"
-                and not conn.execute(
-                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _DISPATCH_LOCK}
-                ).scalar()
-            ):
+            pg = conn.dialect.name == "postgresql"
+            if pg and not conn.execute(_DISPATCH_LOCK_SQL, {"k": _DISPATCH_LOCK}).scalar():
                 return 0
             # events older than every subscription go to nobody: one statement, however many
-            skipped = conn.execute(
-                update(_O)
-                .where(_O.c.status == "pending", _O.c.created_at < oldest)
-                .values(status="dispatched")
-            ).rowcount
-            events = conn.execute(
-                select(
-                    _O.c.id, _O.c.event_type, _O.c.record_type, _O.c.record_id, _O.c.created_at, _O.c.payload
-                )
-                .where(_O.c.status == "pending")
-                .order_by(_O.c.id)
-                .limit(limit)
-            ).all()
+            skipped = conn.execute(_SKIP_OLDER, {"oldest": oldest}).rowcount
+            events = conn.execute(_PENDING, {"n": limit}).all()
             if not events:
                 return int(skipped)
             subs = subscriptions.list_subscriptions(conn, active_only=True)
@@ -188,7 +212,7 @@ class DeliveryWorker:
             ]  # fmt: skip
             if rows:
                 conn.execute(insert(_D), rows)
-            conn.execute(update(_O).where(_O.c.id.in_([e.id for e in events])).values(status="dispatched"))
+            conn.execute(_MARK_DISPATCHED, {"ids": [e.id for e in events]})
             return len(events) + int(skipped)
 
     # -- 2. claim --------------------------------------------------------------------
@@ -196,11 +220,7 @@ class DeliveryWorker:
         now = now_us()
         token = secrets.token_hex(8)
         with self.db.read() as conn:  # anything due at all? (without the write lock)
-            due = or_(
-                and_(_D.c.status == "pending", _D.c.next_attempt_at <= now),
-                and_(_D.c.status == "delivering", _D.c.lease_until < now),
-            )
-            if conn.execute(select(_D.c.id).where(due).limit(1)).first() is None:
+            if conn.execute(_ANY_DUE, {"now": now}).first() is None:
                 return []
         with self.db.write() as conn:
             sql = _CLAIM_SQL + (" FOR UPDATE OF d SKIP LOCKED" if conn.dialect.name == "postgresql" else "")
