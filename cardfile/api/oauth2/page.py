@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlencode
 
+from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "make_csrf",
     "new_nonce",
     "render",
+    "respond",
     "valid_nonce",
 ]
 
@@ -170,3 +172,40 @@ def render(
 </html>
 """
     return HTMLResponse(body, status_code=status, headers=_HEADERS)
+
+
+def respond(
+    request: Request,
+    *,
+    client_name: str,
+    scopes: Sequence[str],
+    secret: bytes,
+    params: Sequence[tuple[str, str]],
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The page for this authorization request, with a CSRF token bound to its parameters
+    and the nonce cookie it is checked against (kept if the browser already has a valid one)."""
+    nonce = request.cookies.get(CSRF_COOKIE)
+    if nonce is None or not valid_nonce(nonce):
+        nonce = new_nonce()
+    response = render(
+        client_name=client_name,
+        scopes=scopes,
+        query=request.url.query,
+        csrf=make_csrf(secret, nonce, params),
+        email=email,
+        error=error,
+        status=status,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        max_age=CSRF_TTL_S,
+        path=request.url.path,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",
+    )
+    return response

@@ -132,28 +132,16 @@ def _page(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    nonce = request.cookies.get(page.CSRF_COOKIE)
-    if nonce is None or not page.valid_nonce(nonce):
-        nonce = page.new_nonce()
-    response = page.render(
+    return page.respond(
+        request,
         client_name=found.client_name,
         scopes=found.scopes,
-        query=request.url.query,
-        csrf=page.make_csrf(secret, nonce, params),
+        secret=secret,
+        params=params,
         email=email,
         error=error,
         status=status,
     )
-    response.set_cookie(
-        page.CSRF_COOKIE,
-        nonce,
-        max_age=page.CSRF_TTL_S,
-        path=request.url.path,
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",
-    )
-    return response
 
 
 @router.get(

@@ -211,29 +211,17 @@ async def _login_page(
     status: int = 200,
 ) -> Response:
     secret = await run_in_threadpool(storage.form_secret, svc.db)
-    nonce = request.cookies.get(page.CSRF_COOKIE)
-    if nonce is None or not page.valid_nonce(nonce):
-        nonce = page.new_nonce()
     scope = dict(params).get("scope", "")
-    response = page.render(
+    return page.respond(
+        request,
         client_name=client.client.name,
         scopes=tuple(sorted(set(scope.split()))),
-        query=request.url.query,
-        csrf=page.make_csrf(secret, nonce, params),
+        secret=secret,
+        params=params,
         email=email,
         error=error,
         status=status,
     )
-    response.set_cookie(
-        page.CSRF_COOKIE,
-        nonce,
-        max_age=page.CSRF_TTL_S,
-        path=request.url.path,
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",
-    )
-    return response
 
 
 async def _read_form(request: Request) -> dict[str, str]:
