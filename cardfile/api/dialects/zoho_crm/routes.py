@@ -571,8 +571,11 @@ async def _get(request: Request, version: str, module: str, record_id: str) -> R
     return await _read(svc, read)
 
 
-@router.get("/crm/{version}/settings/fields", summary="Fields metadata of a module: ?module=Deals")
-async def fields_metadata(request: Request, version: str) -> Response:
+async def _module_metadata(
+    request: Request, version: str, key: str, describe: Callable[[RecordType], Any]
+) -> Response:
+    """``{key: describe(module)}`` for ``?module=``, to a caller who may read metadata."""
+
     async def work() -> Response:
         svc = services_of(request)
         _count(request, svc)
@@ -585,34 +588,21 @@ async def fields_metadata(request: Request, version: str) -> Response:
         def read(conn: Connection) -> Response:
             principal = svc.auth.authenticate(conn, token)
             perm.require_metadata(principal, "READ")
-            rt = _module(svc, conn, module)
-            return json_response({"fields": metadata.fields(rt)})
+            return json_response({key: describe(_module(svc, conn, module))})
 
         return await _read(svc, read)
 
     return await _guard("read", work)
+
+
+@router.get("/crm/{version}/settings/fields", summary="Fields metadata of a module: ?module=Deals")
+async def fields_metadata(request: Request, version: str) -> Response:
+    return await _module_metadata(request, version, "fields", metadata.fields)
 
 
 @router.get("/crm/{version}/settings/layouts", summary="Layouts of a module: ?module=Deals")
 async def layouts_metadata(request: Request, version: str) -> Response:
-    async def work() -> Response:
-        svc = services_of(request)
-        _count(request, svc)
-        _version(version)
-        token = token_of(request)
-        module = request.query_params.get("module")
-        if not module:
-            raise MandatoryMissing("send ?module=<module API name>", api_name="module")
-
-        def read(conn: Connection) -> Response:
-            principal = svc.auth.authenticate(conn, token)
-            perm.require_metadata(principal, "READ")
-            rt = _module(svc, conn, module)
-            return json_response({"layouts": metadata.layouts(rt)})
-
-        return await _read(svc, read)
-
-    return await _guard("read", work)
+    return await _module_metadata(request, version, "layouts", metadata.layouts)
 
 
 @router.get("/crm/{version}/{module}/{record_id}", summary="Get one record")
