@@ -63,7 +63,7 @@ def expected(key: Key, value: Any) -> Any:
             if key.type == "date" and isinstance(value, str):
                 return value[:10]
             return value
-        case "ref":
+        case "ref" | "firstref":
             return None if value is None or value.get("id") in (0, None) else {"id": value["id"]}
         case "refs":
             return [{"id": v["id"]} for v in value if v.get("id")]
@@ -86,7 +86,7 @@ def assert_shows(res_name: str, got: dict[str, Any], sent: dict[str, Any]) -> No
             continue
         want = expected(key, v)
         have = got[k]
-        if key.kind == "ref" and want is not None:
+        if key.kind in ("ref", "firstref") and want is not None:
             assert have["id"] == want["id"], (k, have)
         elif key.kind == "refs":
             assert [x["id"] for x in have] == [x["id"] for x in want], (k, have)
@@ -300,6 +300,50 @@ def test_client_refs_owners_custom_fields_and_nested_patch(w: World) -> None:
         send(c, "PATCH", f"/api/v1/Client/{rid}", {"owners": [], "status": None})
         native = n.get(f"/api/records/client/{rid}").json()
         assert native["owners"] == [] and native["owner"] is None and native["status"] is None
+
+
+def test_contact_type_is_one_object_over_a_set(w: World) -> None:
+    """A Contact's `type` is one {id, name}; the pack keeps a set of contact types (the
+    widget's `contacttype` sets several): GET shows the first, a write replaces the set."""
+    employee = w.ids["employee"]
+    partner = w.create("setting", list="contact_type", name="Partner")
+    with w.http() as c, w.native() as n:
+        body = {"firstName": "Tia", "surname": "Typeset", "type": {"id": employee, "name": "ignored"}}
+        rid = send(c, "POST", "/api/v1/Contact", body).json()["id"]
+        got = c.get(f"/api/v1/Contact/{rid}").json()
+        assert got["type"] == {"id": employee, "name": "Employee"} and got["typeName"] == "Employee"
+        assert n.get(f"/api/records/contact/{rid}").json()["contact_type"] == [employee]
+        # several types (as the widget or the native API write them): v1 shows the first
+        r = n.patch(f"/api/records/contact/{rid}", json={"contact_type": [partner, employee]})
+        assert r.status_code == 200, r.text
+        got = c.get(f"/api/v1/Contact/{rid}").json()
+        assert got["type"] == {"id": partner, "name": "Partner"} and got["typeName"] == "Partner"
+        row = send(c, "POST", "/api/v1/Contact/Search", {"searchTerm": "typeset"}).json()[0]
+        assert (row["contactId"], row["contactType"], row["contactTypeId"]) == (rid, "Partner", partner)
+        # id 0 sets nothing; {id: N} replaces the set with [N]; null clears
+        assert (
+            send(c, "PATCH", f"/api/v1/Contact/{rid}", {"type": {"id": 0, "name": "string"}}).status_code
+            == 200
+        )
+        assert n.get(f"/api/records/contact/{rid}").json()["contact_type"] == [partner, employee]
+        assert send(c, "PATCH", f"/api/v1/Contact/{rid}", {"type": {"id": employee}}).status_code == 200
+        assert n.get(f"/api/records/contact/{rid}").json()["contact_type"] == [employee]
+        assert c.get(f"/api/v1/Contact/{rid}").json()["type"]["id"] == employee
+        assert send(c, "PATCH", f"/api/v1/Contact/{rid}", {"type": None}).status_code == 200
+        assert n.get(f"/api/records/contact/{rid}").json()["contact_type"] == []
+        got = c.get(f"/api/v1/Contact/{rid}").json()
+        assert got["type"] is None and got["typeName"] is None
+        row = send(c, "POST", "/api/v1/Contact/Search", {"searchTerm": "typeset"}).json()[0]
+        assert (row["contactType"], row["contactTypeId"]) == (None, None)
+        # a bad id is refused under the Tracker key; a set has no order to sort by
+        r = send(c, "PATCH", f"/api/v1/Contact/{rid}", {"type": {"id": 999_999_999}})
+        body = assert_problem(r, 422, "VALIDATION_FAILED")
+        assert error_pairs(body) == {("type", "RECORD_NOT_FOUND")}
+        assert n.get(f"/api/records/contact/{rid}").json()["contact_type"] == []
+        assert_problem(
+            send(c, "POST", "/api/v1/Contact/Search", {"sortBy": "contactType"}), 400, "BAD_REQUEST"
+        )
+        assert c.delete(f"/api/v1/Contact/{rid}").status_code == 200
 
 
 def test_resource_employment_history_and_custom_select(w: World) -> None:

@@ -332,6 +332,7 @@ def test_column_map_onto_the_tracker_pack() -> None:
         ("C", "clienttypes"): ("client_types", False),
         ("N", "contacttype"): ("contact_type", False),
         ("N", "contacttypeid"): ("contact_type", True),
+        ("C", "clienttypeid"): ("client_types", True),
         ("X", "opportunityresourcestatusid"): ("status", True),
         ("X", "assignedbyuserid"): ("assigned_by", True),
         ("N", "clientid"): ("client", True),
@@ -547,14 +548,32 @@ def _types_by_name(world: World) -> None:
     ]
     assert world.update("C", cid, [("clienttype", "")]) == SUCCESS  # empty: no types
     assert world.record("client", cid)["client_types"] == []
-    # a contact holds one contact type (Tracker v1's `type`): one name sets it
+    # contact types (TW-21): the same rules, on the contact's set of types
+    prospect, top = ids["contact_type:Prospect"], ids["contact_type:Top Team"]
     assert world.update("N", nid, [("contacttype", "Top Team")]) == SUCCESS
-    assert world.record("contact", nid)["contact_type"] == ids["contact_type:Top Team"]
-    out = world.update("N", nid, [("contacttype", "Prospect,Top Team")])
-    assert out["status"] == 99 and "one contact_type" in out["detail"], out
-    assert world.record("contact", nid)["contact_type"] == ids["contact_type:Top Team"]
+    assert world.record("contact", nid)["contact_type"] == [top]
+    assert world.update("N", nid, [("contacttype", "Prospect,Top Team")]) == SUCCESS  # the seed's example
+    assert world.record("contact", nid)["contact_type"] == [prospect, top]
+    assert world.update("N", nid, [("contacttype", " top team , PROSPECT ")]) == SUCCESS  # trimmed, any case
+    assert world.record("contact", nid)["contact_type"] == [top, prospect]
+    out = world.update("N", nid, [("contacttype", "Prospect,Platinum")])
+    assert out["status"] == 99 and "Platinum" in out["detail"], out
+    assert world.record("contact", nid)["contact_type"] == [top, prospect]
     # a client type's name is no contact type
-    assert world.update("N", nid, [("contacttype", "Gold Client")])["status"] == 99
+    out = world.update("N", nid, [("contacttype", "Gold Client")])
+    assert out["status"] == 99 and "Gold Client" in out["detail"], out
+    assert world.record("contact", nid)["contact_type"] == [top, prospect]
+    assert world.update("N", nid, [("contacttype", "")]) == SUCCESS  # empty: no types
+    assert world.record("contact", nid)["contact_type"] == []
+    # by id: one entry's id (a number or a string of digits) is the whole set; 0 empties it
+    assert world.update("N", nid, [("contacttypeid", str(prospect))]) == SUCCESS
+    assert world.record("contact", nid)["contact_type"] == [prospect]
+    for bad in ("Prospect", f"{prospect},{top}", ids["client_type:Prospect"], 999_999):
+        out = world.update("N", nid, [("contacttypeid", bad)])
+        assert out["status"] == 99, (bad, out)
+    assert world.record("contact", nid)["contact_type"] == [prospect]
+    assert world.update("N", nid, [("contacttypeid", 0)]) == SUCCESS
+    assert world.record("contact", nid)["contact_type"] == []
 
 
 def test_skills_and_other_values(world: World) -> None:
@@ -785,8 +804,14 @@ def test_read_back_through_tracker_v1_both_ways(world: World) -> None:
         assert [q["id"] for q in res["quickSkills"]] == [ids["quick"]]
         assert world.update("C", ids["C"], [("clienttype", "Prospect,Gold Client")]) == SUCCESS
         assert [t["name"] for t in get("Client", ids["C"])["clientTypes"]] == ["Prospect", "Gold Client"]
+        prospect, top = ids["contact_type:Prospect"], ids["contact_type:Top Team"]
         assert world.update("N", ids["N"], [("contacttype", "Top Team")]) == SUCCESS
-        assert get("Contact", ids["N"])["type"]["id"] == ids["contact_type:Top Team"]
+        assert get("Contact", ids["N"])["type"]["id"] == top
+        # several contact types (TW-21): v1's one `type` is the first, the native API has both
+        assert world.update("N", ids["N"], [("contacttype", "Prospect,Top Team")]) == SUCCESS
+        contact = get("Contact", ids["N"])
+        assert contact["type"] == {"id": prospect, "name": "Prospect"} and contact["typeName"] == "Prospect"
+        assert world.record("contact", ids["N"])["contact_type"] == [prospect, top]
         assert world.update("X", ids["X"], [("opportunityresourcestatusid", str(placed))]) == SUCCESS
         placement = get("OpportunityResource", ids["X"])
         assert placement["opportunityResourceStatusId"] == placed
@@ -801,6 +826,12 @@ def test_read_back_through_tracker_v1_both_ways(world: World) -> None:
         assert r.status_code == 200, r.text
         assert world.update("C", ids["C"], [("clienttype", "Prospect")]) == SUCCESS  # replaces v1's set
         assert [t["id"] for t in get("Client", ids["C"])["clientTypes"]] == [ids["client_type:Prospect"]]
+        # v1's `type: {id}` replaces the contact's set with that one type; the widget replaces it again
+        r = v1.patch(f"/Contact/{ids['N']}", json={"type": {"id": top, "name": "ignored"}})
+        assert r.status_code == 200, r.text
+        assert world.record("contact", ids["N"])["contact_type"] == [top]
+        assert world.update("N", ids["N"], [("contacttype", "Prospect,Top Team")]) == SUCCESS
+        assert get("Contact", ids["N"])["type"]["id"] == prospect
         assert (
             world.update(
                 "R", ids["R"], [("jobtitle", "CEO")], customfields=[(17, None)], skills=[(ids["quick"], "No")]

@@ -105,11 +105,16 @@ def _key_ops(key: Key, value: Any, path: str, errors: list[FieldError]) -> list[
             if value is None
             else [FieldOp(key.field, "set", _scalar(key, value))]
         )
-    if key.kind == "ref":
+    if key.kind in ("ref", "firstref"):
         rid = _ref_id(value, path, errors)
         if rid == SKIP:
             return []
-        return [FieldOp(key.field, "clear")] if rid is None else [FieldOp(key.field, "set", rid)]
+        if rid is None:
+            return [FieldOp(key.field, "clear")]
+        # firstref: one {id, name} over a set (a Contact's type): the set becomes [id]
+        return [
+            FieldOp(key.field, "replace", [rid]) if key.kind == "firstref" else FieldOp(key.field, "set", rid)
+        ]
     if key.kind == "idref":
         if value is None:
             return [FieldOp(key.field, "clear")]

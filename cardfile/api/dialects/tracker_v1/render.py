@@ -20,7 +20,7 @@ from cardfile.engine.catalog import Catalog
 from cardfile.engine.search import records_by_id
 from cardfile.schema.model import RecordType
 
-__all__ = ["Names", "custom_fields", "render_record", "render_row", "result", "tracker_time"]
+__all__ = ["Names", "custom_fields", "first", "render_record", "render_row", "result", "tracker_time"]
 
 Rec = dict[str, Any]
 
@@ -106,6 +106,11 @@ class Names:
         return self._user_ids.get(actor or "")
 
 
+def first(v: Any) -> Any:
+    """The first id of a multi-lookup's list (None when empty): what a ``firstref`` shows."""
+    return (v[0] if v else None) if isinstance(v, list) else v
+
+
 def ref_json(names: Names, rid: Any) -> dict[str, Any] | None:
     if not isinstance(rid, int):
         return None
@@ -125,6 +130,8 @@ def _key_json(key: Key, rec: Rec, names: Names) -> Any:
             return out
         case "refs":
             return [ref_json(names, x) for x in v or ()]
+        case "firstref":
+            return ref_json(names, first(v))
         case "idref":
             return v
         case "obj":
@@ -167,8 +174,9 @@ def owners_json(rec: Rec, names: Names) -> list[dict[str, Any]]:
 
 def _type_name(res: Resource, rec: Rec, names: Names) -> str | None:
     for k in ("contact_type", "project_type", "opportunity_type", "lead_type"):
-        if k in rec and rec[k] is not None:
-            return names.name(rec[k])
+        v = first(rec.get(k))  # contact_type holds a list: its first entry
+        if v is not None:
+            return names.name(v)
     if rec.get("client_types"):
         return names.name(rec["client_types"][0])
     return None
@@ -267,7 +275,7 @@ ROWS: dict[str, tuple[tuple[str, Getter], ...]] = {
         ("department", "n:department"),
         ("office", "f:office"),
         ("contactRole", "n:contact_role"),
-        ("contactType", "n:contact_type"),
+        ("contactType", lambda r, n: n.name(first(r.get("contact_type")))),
         ("referralFrom", "f:referral_from"),
         ("territory", "n:territory"),
         ("contactSource", "f:source"),
@@ -275,7 +283,7 @@ ROWS: dict[str, tuple[tuple[str, Getter], ...]] = {
         ("businessUnit", "f:business_unit"),
         ("managerContactId", "f:manager"),
         ("contactRoleId", "f:contact_role"),
-        ("contactTypeId", "f:contact_type"),
+        ("contactTypeId", lambda r, n: first(r.get("contact_type"))),
         ("lastUpdatedDateTime", "@updated"),
         ("lastUpdatedUserId", "@updatedBy"),
         ("creationDate", "@created"),

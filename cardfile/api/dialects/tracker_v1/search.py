@@ -21,6 +21,7 @@ from cardfile.api.dialects.tracker_v1.spec import Resource, snake
 from cardfile.auth.principal import Principal
 from cardfile.engine.search import Condition
 from cardfile.errors import BadRequest
+from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
 from cardfile.store.clock import from_datetime
 
@@ -83,6 +84,12 @@ def _date(body: Mapping[str, Any], name: str) -> str | None:
         raise BadRequest(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
 
 
+def _sortable(rt: RecordType, name: str) -> bool:
+    """A field holding one value (a set, such as a Contact's ``contact_type``, has no order)."""
+    fd = rt.get(name)
+    return fd is not None and registry.get(fd.type).sql_kind in ("text", "number", "bool")
+
+
 def _sort_field(res: Resource, rt: RecordType, sort_by: str) -> str:
     want = sort_by.strip().lower()
     for key, getter in ROWS.get(res.name, ()):
@@ -91,7 +98,7 @@ def _sort_field(res: Resource, rt: RecordType, sort_by: str) -> str:
         if getter in _SYSTEM_SORTS:
             return _SYSTEM_SORTS[getter]
         kind, _, fname = getter.partition(":")
-        if kind in ("f", "t", "b", "n", "u") and rt.get(fname) is not None:
+        if kind in ("f", "t", "b", "n", "u") and _sortable(rt, fname):
             return fname
     for k in res.keys:
         for f in k.fields():
@@ -108,7 +115,7 @@ def _sort_field(res: Resource, rt: RecordType, sort_by: str) -> str:
     if want in ("updated", "lastupdateddatetime"):
         return "modified_at"
     name = snake(sort_by.strip())
-    if rt.get(name) is not None:
+    if _sortable(rt, name):
         return name
     raise BadRequest(f"cannot sort {res.name} by {sort_by[:60]!r}", field="sortBy")
 

@@ -5,6 +5,9 @@ A ``Key`` maps one JSON key of the resource's create/update/get bodies onto a pa
 - ``scalar``: the value as is (``date`` fields also take a date-time and keep its date);
 - ``ref``: an ``{id, name}`` object stored as a lookup (``null`` clears; ``id`` 0 sets nothing);
 - ``refs``: a list of ``{id, name}`` stored as a multi-lookup;
+- ``firstref``: one ``{id, name}`` object stored as a multi-lookup (a Contact's ``type``:
+  the widget's ``contacttype`` sets several): GET shows the first entry, a write of
+  ``{id: N}`` replaces the set with ``[N]`` (``null`` clears; ``id`` 0 sets nothing);
 - ``idref``: a bare id (``parentClientId``, ``projectId``) stored as a lookup;
 - ``obj``: a nested object whose keys are fields of their own (``contactDetails``,
   ``address``…); a PATCH merges it key by key;
@@ -33,7 +36,7 @@ def snake(name: str) -> str:
 @dataclass(frozen=True)
 class Key:
     key: str  # the JSON key
-    kind: str  # scalar | ref | refs | idref | obj | rows
+    kind: str  # scalar | ref | refs | firstref | idref | obj | rows
     field: str = ""  # the pack field (obj: unused)
     type: str = "text"  # the pack field's type
     target: str = "setting"  # ref / refs / idref
@@ -58,6 +61,10 @@ def ref(key: str, target: str = "setting", field: str = "") -> Key:
 
 def refs(key: str, target: str = "setting", field: str = "") -> Key:
     return Key(key, "refs", field or snake(key), "multi_lookup", target)
+
+
+def firstref(key: str, target: str = "setting", field: str = "") -> Key:
+    return Key(key, "firstref", field or snake(key), "multi_lookup", target)
 
 
 def idref(key: str, target: str, field: str) -> Key:
@@ -236,7 +243,7 @@ CONTACT = Resource(
         ref("manager", "contact"),
         ref("assistant", "contact"),
         ref("referralFrom", "contact"),
-        ref("type", "setting", "contact_type"),
+        firstref("type", "setting", "contact_type"),
         ref("role", "setting", "contact_role"),
         address("address", "address_"),
         OFF_LIMITS,

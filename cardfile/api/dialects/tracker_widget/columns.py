@@ -12,9 +12,11 @@ to case. On top of that:
   "id" columns and take integers only (a settings entry's id from getSettings, or a
   record's id; 0 clears, as Tracker's integer ids do);
 - a lookup into the settings lists also answers to its bare name with the entries' names
-  (``contacttype`` → ``contact_type``); a multi-lookup into them (``client_types``)
-  answers to its name and its singular (``clienttypes``, ``clienttype``) with
-  comma-separated names that replace the set;
+  (``territory``); a multi-lookup into them (``client_types``, ``contact_type``)
+  answers to its name and its singular (``clienttypes``, ``clienttype``, ``contacttype``)
+  with comma-separated names that replace the set, and to ``<singular>id``
+  (``contacttypeid``, ``clienttypeid``) as an "id" column: one entry's id, which the set
+  becomes (0 empties it);
 - the fields that are not single values a column could hold (sub-records such as owners
   and skills, the quick-skill set, custom fields ``cf_<id>``) and ``owner`` (kept in step
   with ``owners``) are not columns: skills and custom fields have their own arrays.
@@ -142,6 +144,10 @@ def columns_of(rt: RecordType) -> dict[str, Column]:
             col = Column(fd.name, names=True, multi=True, setting_list=lst)
             claim(base, col)
             claim(base.removesuffix("s"), col)
+            # one entry by id (Tracker v1's `type: {id}` of a contact is the same write)
+            claim(
+                base.removesuffix("s") + "id", Column(fd.name, id_column=True, multi=True, setting_list=lst)
+            )
         else:
             # an integer field named like an id (last_activity_id) is an "id" column too
             claim(base, Column(fd.name, id_column=fd.name.endswith("_id"), multi=multi))

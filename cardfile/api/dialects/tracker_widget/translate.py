@@ -125,8 +125,9 @@ def _column(out: Translation, look: _Lookups, rt: RecordType, col: Column, entry
             op = _by_names(look, fd.name, fd.type == "multi_lookup", col.setting_list, entry.value)
         else:
             op = value_op(fd, entry.value, id_column=col.id_column, multi=col.multi)
-            if col.setting_list is not None and op.kind == "set":
-                _in_list(look, col.setting_list, op.value)
+            if col.setting_list is not None and op.kind in ("set", "replace"):
+                for setting_id in op.value if op.kind == "replace" else (op.value,):
+                    _in_list(look, col.setting_list, setting_id)
     except InvalidValue as exc:
         out.fail(where, exc.code, exc.message)
         return

@@ -4,7 +4,8 @@
 - "id" columns (``columns.py`` marks them: ``resourcestatusid``, ``clientid``...) take only
   an integer, as a JSON number or a string of digits (``2`` or ``"2"``); anything else is
   refused (outcome 99). The integer is a settings entry's id (``getSettings``) or a
-  record's id; 0 clears a link, as Tracker's integer ids do.
+  record's id; 0 clears a link, as Tracker's integer ids do. On a multi-lookup
+  (``contacttypeid``) the set becomes that one entry.
 - a multi-value column takes comma-separated values that replace the whole set
   (``"a,b"``); settings entries by name (``clienttype``) are resolved by ``translate.py``,
   which needs the database.
@@ -95,8 +96,10 @@ def value_op(field: FieldDef, raw: Any, *, id_column: bool, multi: bool) -> Fiel
         return FieldOp(field.name, "clear")
     if id_column:
         n = id_value(raw)
-        if n == 0 and field.type in ("lookup", "user"):
+        if n == 0 and field.type in ("lookup", "user", "multi_lookup"):
             return FieldOp(field.name, "clear")
+        if field.type == "multi_lookup":  # one entry's id: the set becomes that entry
+            return FieldOp(field.name, "replace", [n])
         return FieldOp(field.name, "set", n)
     if isinstance(raw, str) and not raw.strip():
         return FieldOp(field.name, "clear")
