@@ -1,9 +1,10 @@
 """Authlib's grants, completed for cardfile's storage and rules.
 
 * ``CodeGrant``: authorization code; PKCE with S256 is required of every client
-  (``S256CodeChallenge``: no ``plain``, no request without a challenge); the code is
-  claimed when it is looked up, so a replay finds it used, is refused and revokes the
-  refresh tokens issued from it.
+  (``S256CodeChallenge``: no ``plain``, no request without a challenge, and no code
+  issued without one is redeemed here); the code is claimed when it is looked up, so a
+  replay finds it used, is refused and revokes the refresh tokens issued from it. The
+  vendor paths register the same grant with ``vendor.OptionalS256CodeChallenge``.
 * ``MachineGrant``: client credentials, confidential clients only; subject
   ``client:<client_id>``.
 * ``RotatingRefreshGrant``: every refresh returns a new refresh token and retires the
@@ -89,6 +90,12 @@ class S256CodeChallenge(CodeChallenge):  # type: ignore[misc]
             raise InvalidRequestError("code_challenge_method must be S256")
         super().validate_code_challenge(grant, redirect_uri)
 
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        if not grant.request.authorization_code.code_challenge:
+            # issued on a vendor path without PKCE: redeemed only there, with the client secret
+            raise InvalidGrantError("this code was issued without PKCE; it is not redeemed here")
+        super().validate_code_verifier(grant, result)
+
 
 class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
@@ -122,7 +129,9 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         return super().create_authorization_response(redirect_uri, grant_user)
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        data = request.payload.data
+        """The code, hashed, with the request's PKCE challenge: S256 (the extension checked
+        it), or none at all (``""``, a vendor path's confidential client)."""
+        challenge = request.payload.data.get("code_challenge") or ""
         storage.save_code(
             _server(self).conn,
             code,
@@ -130,8 +139,8 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             user_id=request.user.id,
             redirect_uri=request.payload.redirect_uri or "",
             scope=request.scope,
-            code_challenge=data["code_challenge"],
-            code_challenge_method=data.get("code_challenge_method") or "S256",
+            code_challenge=challenge,
+            code_challenge_method="S256" if challenge else "",
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> storage.AuthCode | None:

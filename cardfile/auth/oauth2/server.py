@@ -9,8 +9,9 @@ mutable state between threads.
 Access tokens are the ES256 JWTs of ``svc.auth.tokens`` (subject ``user:<id>`` or, for
 client credentials, ``client:<client_id>``); refresh tokens are opaque random strings
 stored hashed. The functions at the bottom are the whole protocol surface the HTTP routes
-(and, later, a dialect's own paths) call: ``consent``, ``authorize``, ``token``, ``revoke``
-and ``metadata``.
+and the dialects' own paths call: ``consent``, ``authorize``, ``token``, ``revoke`` and
+``metadata``; the first three take the server to build (``ServerFactory``), so a vendor
+path runs them on ``vendor.VendorAuthorizationServer``.
 
 Authlib raises ``ValueError`` for a few malformed inputs (a Basic header that is not
 UTF-8, an error description it refuses to echo); these become ``invalid_request``, never
@@ -56,6 +57,7 @@ __all__ = [
     "CardfileAuthorizationServer",
     "Consent",
     "FormRequest",
+    "ServerFactory",
     "authorize",
     "consent",
     "error_response",
@@ -243,13 +245,19 @@ class Consent:
     scopes: tuple[str, ...]
 
 
-def consent(svc: Services, request: FormRequest) -> Consent | Response:
+ServerFactory = Callable[[Services, Connection], CardfileAuthorizationServer]
+
+
+def consent(
+    svc: Services, request: FormRequest, *, server: ServerFactory = CardfileAuthorizationServer
+) -> Consent | Response:
     """Check an authorization request; a ``Response`` when it is refused (a redirect
     with the error to a registered redirect URI, else a JSON error)."""
+    make = server
 
     def work() -> Consent | Response:
         with svc.db.read() as conn:
-            server = CardfileAuthorizationServer(svc, conn)
+            server = make(svc, conn)
             try:
                 grant = server.get_consent_grant(request)
             except OAuth2Error as exc:
@@ -262,13 +270,20 @@ def consent(svc: Services, request: FormRequest) -> Consent | Response:
     return _guarded(work)
 
 
-def authorize(svc: Services, request: FormRequest, user: User | None) -> Response:
+def authorize(
+    svc: Services,
+    request: FormRequest,
+    user: User | None,
+    *,
+    server: ServerFactory = CardfileAuthorizationServer,
+) -> Response:
     """The resource owner's decision: a redirect with a code when ``user`` granted the
     request, with ``error=access_denied`` when None; both carry ``state``."""
+    make = server
 
     def work() -> Response:
         with svc.db.write() if user is not None else svc.db.read() as conn:
-            server = CardfileAuthorizationServer(svc, conn)
+            server = make(svc, conn)
             try:
                 grant = server.get_consent_grant(request, end_user=user)
             except OAuth2Error as exc:
@@ -281,12 +296,14 @@ def authorize(svc: Services, request: FormRequest, user: User | None) -> Respons
     return _guarded(work)
 
 
-def token(svc: Services, request: FormRequest) -> Response:
+def token(
+    svc: Services, request: FormRequest, *, server: ServerFactory = CardfileAuthorizationServer
+) -> Response:
     """The token endpoint: one write transaction per request."""
 
     def work() -> Response:
         with svc.db.write() as conn:
-            response: Response = CardfileAuthorizationServer(svc, conn).create_token_response(request)
+            response: Response = server(svc, conn).create_token_response(request)
             return response
 
     return _guarded(work)

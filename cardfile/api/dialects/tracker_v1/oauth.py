@@ -14,13 +14,16 @@
    exchanges again. A cardfile access token (``cardfile token create``) is accepted too.
    ``token_principal`` turns a Token into its caller for other channels (the widget).
 
-The grants are the identity issue's, with two Tracker differences: PKCE is not asked for
-(Tracker's clients are confidential and authenticate with their secret, so only a
-confidential client may redeem a code here), and ``client_id`` may be the *name* of a
-registered client, so integrations that send Tracker's fixed ``EvoApi_1.0`` work once a
-client of that name is added (``cardfile client add --name EvoApi_1.0 …``). Tracker's scopes
-``read`` and ``write`` become ``records.<type>.READ`` (every type of the tracker pack)
-plus ``metadata.READ``, and ``records.ALL``.
+The grants are the identity issue's, run by the flow the vendor paths share
+(``cardfile/api/oauth2/vendor.py`` for the sign-in page, ``cardfile/auth/oauth2/vendor.py``
+for the grant and its rules), with two differences from ``/oauth2/*``: PKCE is optional
+for a confidential client (Tracker's clients authenticate with their secret; a code
+issued without PKCE is redeemed only with that secret, while a public client must use
+S256 and a code issued with a challenge always needs its verifier), and ``client_id``
+may be the *name* of a registered client, so integrations that send Tracker's fixed
+``EvoApi_1.0`` work once a client of that name is added (``cardfile client add --name
+EvoApi_1.0 …``). Tracker's scopes ``read`` and ``write`` become ``records.<type>.READ``
+(every type of the tracker pack) plus ``metadata.READ``, and ``records.ALL``.
 """
 
 from __future__ import annotations
@@ -33,20 +36,20 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
-from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Error, OAuth2Request
 from fastapi import Request
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.native.http import json_response, services_of
-from cardfile.api.oauth2 import page
+from cardfile.api.oauth2 import vendor
+from cardfile.api.oauth2.vendor import VendorPath
 from cardfile.auth import scopes as scope_rules
 from cardfile.auth.clients import get_client
+from cardfile.auth.oauth2 import server as oauth_server
 from cardfile.auth.oauth2 import storage
-from cardfile.auth.oauth2.grants import CodeGrant, RotatingRefreshGrant
-from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
-from cardfile.auth.oauth2.server import CardfileAuthorizationServer, FormRequest, error_response
+from cardfile.auth.oauth2.models import OAuthClient
+from cardfile.auth.oauth2.vendor import VendorAuthorizationServer
 from cardfile.auth.principal import Principal
 from cardfile.auth.users import User, authenticate_password, get_user
 from cardfile.errors import BadRequest, NotFound, Unauthenticated, UserInactive
@@ -88,35 +91,9 @@ def tracker_scopes(scope: str) -> str:
     return " ".join(dict.fromkeys(out))
 
 
-class TrackerCodeGrant(CodeGrant):
-    """The authorization code grant without PKCE: only confidential clients redeem codes."""
-
-    TOKEN_ENDPOINT_AUTH_METHODS = list(CONFIDENTIAL_AUTH_METHODS)
-
-    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        storage.save_code(
-            self.server.conn,
-            code,
-            client_id=request.client.get_client_id(),
-            user_id=request.user.id,
-            redirect_uri=request.payload.redirect_uri or "",
-            scope=request.scope,
-            code_challenge="",
-            code_challenge_method="",
-        )
-
-
-class TrackerAuthorizationServer(CardfileAuthorizationServer):
-    """cardfile's server with Tracker's grants; ``client_id`` may be a client's name."""
-
-    def __init__(self, svc: Services, conn: Connection) -> None:
-        AuthorizationServer.__init__(self, scopes_supported=None)
-        self.svc = svc
-        self.conn = conn
-        self._clients: dict[str, OAuthClient | None] = {}
-        self.register_token_generator("default", self.generate_bearer_token)
-        self.register_grant(TrackerCodeGrant)
-        self.register_grant(RotatingRefreshGrant)
+class TrackerAuthorizationServer(VendorAuthorizationServer):
+    """The vendor paths' server (PKCE optional for confidential clients); ``client_id``
+    may be a client's name."""
 
     def query_client(self, client_id: Any) -> OAuthClient | None:
         found = super().query_client(client_id)
@@ -137,27 +114,11 @@ def _params(request: Request) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _form_request(request: Request, params: tuple[tuple[str, str], ...], form: Any = ()) -> FormRequest:
-    return FormRequest(request.method, str(request.url), request.headers, params, tuple(form))
+async def _path_params(request: Request) -> tuple[tuple[str, str], ...]:
+    return _params(request)
 
 
-def _consent(svc: Services, oauth: FormRequest, user: User | None) -> Response | OAuthClient:
-    """A checked authorization request (its client), or the error response."""
-    with svc.db.write() if user is not None else svc.db.read() as conn:
-        server = TrackerAuthorizationServer(svc, conn)
-        try:
-            grant = server.get_consent_grant(oauth, end_user=user)
-            if user is None:
-                client: OAuthClient = grant.request.client
-                return client
-            response: Response = server.create_authorization_response(
-                grant.request, grant_user=user, grant=grant
-            )
-            return response
-        except OAuth2Error as exc:
-            return error_response(exc)
-        except ValueError:
-            return json_response({"error": "invalid_request", "error_description": "malformed request"}, 400)
+TRACKER_PATH = VendorPath(server=TrackerAuthorizationServer, params=_path_params)
 
 
 def _basic_user(svc: Services, header: str) -> User | str:
@@ -176,140 +137,40 @@ def _basic_user(svc: Services, header: str) -> User | str:
 
 
 async def authorize_page(request: Request) -> Response:
+    """The sign-in page (``vendor.authorize_page``), or with HTTP Basic the seed's
+    ``{"code", "state"}`` straight away."""
     svc = services_of(request)
-    params = _params(request)
-    oauth = _form_request(request, params)
     auth = request.headers.get("authorization", "")
-    if auth[:6].lower() == "basic ":
-        user = await run_in_threadpool(_basic_user, svc, auth)
-        if isinstance(user, str):
-            raise Unauthenticated(user)
-        answer = await run_in_threadpool(_consent, svc, oauth, user)
-        if not isinstance(answer, Response):
-            raise AssertionError("a consent without a user")
-        location = answer.headers.get("location")
-        if answer.status_code != 302 or not location:
-            return answer
-        got = dict(parse_qsl(urlsplit(location).query))
-        if "code" not in got:
-            return answer  # the client's error redirect, as is
-        return json_response({"code": got["code"], "state": got.get("state", "")})
-    found = await run_in_threadpool(_consent, svc, oauth, None)
-    if isinstance(found, Response):
-        return found
-    return await _login_page(request, svc, found, params)
-
-
-async def _login_page(
-    request: Request,
-    svc: Services,
-    client: OAuthClient,
-    params: tuple[tuple[str, str], ...],
-    *,
-    email: str = "",
-    error: str | None = None,
-    status: int = 200,
-) -> Response:
-    secret = await run_in_threadpool(storage.form_secret, svc.db)
-    scope = dict(params).get("scope", "")
-    return page.respond(
-        request,
-        client_name=client.client.name,
-        scopes=tuple(sorted(set(scope.split()))),
-        secret=secret,
-        params=params,
-        email=email,
-        error=error,
-        status=status,
+    if auth[:6].lower() != "basic ":
+        return await vendor.authorize_page(request, svc, TRACKER_PATH)
+    user = await run_in_threadpool(_basic_user, svc, auth)
+    if isinstance(user, str):
+        raise Unauthenticated(user)
+    oauth = vendor.oauth_request(request, _params(request))
+    answer = await run_in_threadpool(
+        oauth_server.authorize, svc, oauth, user, server=TrackerAuthorizationServer
     )
-
-
-async def _read_form(request: Request) -> dict[str, str]:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype != _FORM:
-        raise BadRequest(f"send the parameters as {_FORM}")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > FORM_LIMIT:
-            raise BadRequest("the request body is too large")
-    try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=40, errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("the request body is not valid urlencoded UTF-8") from None
-    return {k: v for k, v in reversed(pairs)}  # the first of a repeated field wins
+    location = answer.headers.get("location")
+    if answer.status_code != 302 or not location:
+        return answer
+    got = dict(parse_qsl(urlsplit(location).query))
+    if "code" not in got:
+        return answer  # the client's error redirect, as is
+    return json_response({"code": got["code"], "state": got.get("state", "")})
 
 
 async def authorize_decision(request: Request) -> Response:
     """The sign-in form's answer: a redirect to the client with a code (or access_denied)."""
-    svc = services_of(request)
-    params = _params(request)
-    oauth = _form_request(request, params)
-    fields = await _read_form(request)
-    found = await run_in_threadpool(_consent, svc, oauth, None)
-    if isinstance(found, Response):
-        return found
-    secret = await run_in_threadpool(storage.form_secret, svc.db)
-    email = fields.get("email", "")[:320]
-    if not page.check_csrf(secret, fields.get("csrf_token"), request.cookies.get(page.CSRF_COOKIE), params):
-        return await _login_page(
-            request,
-            svc,
-            found,
-            params,
-            email=email,
-            error="This form expired; please sign in again.",
-            status=400,
-        )
-    if fields.get("action") == "deny":
-        return await run_in_threadpool(_deny, svc, oauth)
-    user = await run_in_threadpool(_basic_user_form, svc, email, fields.get("password", ""))
-    if isinstance(user, str):
-        return await _login_page(request, svc, found, params, email=email, error=user)
-    answer = await run_in_threadpool(_consent, svc, oauth, user)
-    if not isinstance(answer, Response):
-        raise AssertionError("a consent without a response")
-    return answer
-
-
-def _deny(svc: Services, oauth: FormRequest) -> Response:
-    with svc.db.read() as conn:
-        server = TrackerAuthorizationServer(svc, conn)
-        try:
-            grant = server.get_consent_grant(oauth, end_user=None)
-            response: Response = server.create_authorization_response(
-                grant.request, grant_user=None, grant=grant
-            )
-            return response
-        except OAuth2Error as exc:
-            return error_response(exc)
-
-
-def _basic_user_form(svc: Services, email: str, password: str) -> User | str:
-    with svc.db.read() as conn:
-        try:
-            return authenticate_password(conn, email, password)
-        except UserInactive:
-            return "This user is disabled; ask an administrator."
-        except Unauthenticated:
-            return "Wrong email or password."
-
-
-def _token(svc: Services, oauth: FormRequest) -> Response:
-    with svc.db.write() as conn:
-        try:
-            response: Response = TrackerAuthorizationServer(svc, conn).create_token_response(oauth)
-            return response
-        except OAuth2Error as exc:
-            return error_response(exc)
-        except ValueError:
-            return json_response({"error": "invalid_request", "error_description": "malformed request"}, 400)
+    return await vendor.authorize_decision(request, services_of(request), TRACKER_PATH)
 
 
 async def token_endpoint(request: Request) -> Response:
-    fields = await _read_form(request)
+    fields = await vendor.read_form(request)
     pairs = tuple((k, v) for k, v in fields.items() if v != "")  # Tracker clients send every field
-    response = await run_in_threadpool(_token, services_of(request), _form_request(request, pairs, pairs))
+    oauth = vendor.oauth_request(request, pairs, pairs)
+    response = await run_in_threadpool(
+        oauth_server.token, services_of(request), oauth, server=TrackerAuthorizationServer
+    )
     if response.status_code != 200:
         return response
     body = orjson.loads(bytes(response.body))

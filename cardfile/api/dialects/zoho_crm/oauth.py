@@ -1,27 +1,37 @@
 """Zoho's OAuth paths on cardfile's OAuth2 server (``cardfile/auth/oauth2``), not a second one.
 
-- ``POST /zoho/oauth/v2/token``: grant types ``authorization_code`` and ``refresh_token``
-  (and ``client_credentials``), parameters in the urlencoded body or, as Zoho's examples
-  send them, in the query string. Zoho scope names are translated (``auth.py``); a success
-  carries ``api_domain``, the base URL a Zoho client sends its API calls to (``…/zoho``).
-- ``GET /zoho/oauth/v2/auth``: redirects to ``/oauth2/authorize`` with the scopes translated
-  (Zoho's ``access_type`` and ``prompt`` are dropped: refresh tokens are always issued).
-  The server requires PKCE (S256) of every client, so the client sends ``code_challenge``.
+- ``GET /zoho/oauth/v2/auth`` (``scope``, ``client_id``, ``response_type=code``,
+  ``redirect_uri``, ``state``, ``access_type``, ``prompt``): the vendor paths' login and
+  consent page (``cardfile/api/oauth2/vendor.py``), its form posted back to the same URL.
+  A confidential client (a Zoho server-side integration) needs no PKCE here: it redeems
+  the code with its secret. A public client must send ``code_challenge`` (S256). A
+  request that carries ``code_challenge`` is redirected to ``/oauth2/authorize`` instead,
+  which requires PKCE of everyone. Zoho scope names are translated (``auth.py``);
+  ``access_type`` and ``prompt`` are dropped: refresh tokens are always issued.
+- ``POST /zoho/oauth/v2/token``: grant types ``authorization_code``, ``refresh_token`` and
+  ``client_credentials``, parameters in the urlencoded body or, as Zoho's examples send
+  them, in the query string, on ``VendorAuthorizationServer``: a code issued without PKCE
+  is redeemed only with the client secret, one issued with PKCE only with its verifier
+  (see ``cardfile/auth/oauth2/vendor.py``). A success carries ``api_domain``, the base URL
+  a Zoho client sends its API calls to (``…/zoho``).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cardfile.api.dialects.zoho_crm.auth import split_scopes, to_cardfile_scopes
 from cardfile.api.native.http import limited
+from cardfile.api.oauth2 import vendor
 from cardfile.auth import scopes as scope_rules
 from cardfile.auth.oauth2.server import FormRequest, token
+from cardfile.auth.oauth2.vendor import VendorAuthorizationServer
 from cardfile.services import Services
 
 __all__ = ["router"]
@@ -29,6 +39,8 @@ __all__ = ["router"]
 router = APIRouter(tags=["zoho crm oauth"])
 FORM_LIMIT = 16 * 1024
 _DROPPED = ("access_type", "prompt")
+_GUESSES = [Depends(limited("auth"))]
+ZOHO_SERVER = partial(VendorAuthorizationServer, client_credentials=True)
 
 
 def _services(request: Request) -> Services:
@@ -53,7 +65,15 @@ async def _scoped(svc: Services, pairs: list[tuple[str, str]]) -> list[tuple[str
     return await run_in_threadpool(work)
 
 
-@router.post("/oauth/v2/token", summary="Zoho's token endpoint path", dependencies=[Depends(limited("auth"))])
+async def _auth_params(request: Request) -> tuple[tuple[str, str], ...]:
+    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _DROPPED]
+    return tuple(await _scoped(_services(request), pairs))
+
+
+ZOHO_PATH = vendor.VendorPath(server=ZOHO_SERVER, params=_auth_params)
+
+
+@router.post("/oauth/v2/token", summary="Zoho's token endpoint path", dependencies=_GUESSES)
 async def token_endpoint(request: Request) -> Response:
     svc = _services(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -88,7 +108,8 @@ async def token_endpoint(request: Request) -> Response:
     headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
     headers["content-type"] = "application/x-www-form-urlencoded"
     params = tuple(pairs)
-    response = await run_in_threadpool(token, svc, FormRequest("POST", url, headers, params, params))
+    oauth = FormRequest("POST", url, headers, params, params)
+    response = await run_in_threadpool(token, svc, oauth, server=ZOHO_SERVER)
     if response.status_code == 200:
         payload = orjson.loads(bytes(response.body))
         base = str(request.base_url).rstrip("/")
@@ -101,9 +122,24 @@ async def token_endpoint(request: Request) -> Response:
     return response
 
 
-@router.get("/oauth/v2/auth", summary="Zoho's authorization path: redirects to /oauth2/authorize")
-async def authorize(request: Request) -> Response:
-    svc = _services(request)
-    pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _DROPPED]
-    pairs = await _scoped(svc, pairs)
-    return RedirectResponse("/oauth2/authorize?" + urlencode(pairs), status_code=302)
+@router.get(
+    "/oauth/v2/auth",
+    response_class=HTMLResponse,
+    summary="Zoho's authorization path: sign in and consent (PKCE optional for confidential clients)",
+)
+async def authorize_page(request: Request) -> Response:
+    if "code_challenge" in request.query_params:
+        # PKCE: the generic endpoint, which requires it of every client, serves the request
+        params = await _auth_params(request)
+        return RedirectResponse("/oauth2/authorize?" + urlencode(params), status_code=302)
+    return await vendor.authorize_page(request, _services(request), ZOHO_PATH)
+
+
+@router.post(
+    "/oauth/v2/auth",
+    response_class=HTMLResponse,
+    summary="The sign-in and consent form's answer",
+    dependencies=_GUESSES,
+)
+async def authorize_decision(request: Request) -> Response:
+    return await vendor.authorize_decision(request, _services(request), ZOHO_PATH)
