@@ -18,12 +18,14 @@ from cardfile.errors import Unauthenticated
 from cardfile.store import tables
 from cardfile.store.clock import now_us
 from cardfile.store.database import Database
+from cardfile.store.dbapi import Prepared
 
 __all__ = ["ApiKey", "authenticate_key", "create_key", "is_api_key", "revoke_key"]
 
 _PREFIX = "cf_"
 _T = tables.api_keys
-_LOOKUP = select(_T.c.id, _T.c.name, _T.c.revoked_at).where(_T.c.key_hash == bindparam("key_hash"))
+# every request with a key runs it: on the driver (store/dbapi.py)
+_LOOKUP = Prepared(select(_T.c.id, _T.c.name, _T.c.revoked_at).where(_T.c.key_hash == bindparam("key_hash")))
 
 
 def _digest(key: str) -> str:
@@ -69,7 +71,7 @@ def authenticate_key(conn: Connection, key: str) -> ApiKey:
     """Resolve a key inside the caller's unit of work (no extra connection or thread hop)."""
     if not is_api_key(key):
         raise Unauthenticated("invalid API key")
-    row = conn.execute(_LOOKUP, {"key_hash": _digest(key)}).first()
-    if row is None or row.revoked_at is not None:
+    row = _LOOKUP.first(conn, {"key_hash": _digest(key)})
+    if row is None or row[2] is not None:  # (id, name, revoked_at)
         raise Unauthenticated("invalid or revoked API key")
-    return ApiKey(id=int(row.id), name=row.name)
+    return ApiKey(id=int(row[0]), name=row[1])

@@ -680,11 +680,10 @@ class _RowState:
 
     @classmethod
     def of(cls, row: Any) -> _RowState:
-        m = row._mapping
         return cls(
-            id=int(m["id"]), type=m["type"], version=int(m["version"]), data=dict(m["data"]),
-            created_at=int(m["created_at"]), created_by=m["created_by"], modified_at=int(m["modified_at"]),
-            modified_by=m["modified_by"],
+            id=int(row.id), type=row.type, version=int(row.version), data=dict(row.data),
+            created_at=int(row.created_at), created_by=row.created_by, modified_at=int(row.modified_at),
+            modified_by=row.modified_by,
         )  # fmt: skip
 
 

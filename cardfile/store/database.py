@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cardfile.errors import Locked
 from cardfile.store import tables
+from cardfile.store.dbapi import driver_execute
 from cardfile.store.writer import GroupCommitWriter
 
 T = TypeVar("T")
@@ -93,7 +94,8 @@ class Database:
             opts = conn.get_execution_options()
             if opts.get("cardfile_autocommit"):
                 return  # one-statement read: no transaction needed
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if opts.get("cardfile_write") else "BEGIN")
+            # on the driver: through Core this statement cost more than the whole update's SQL
+            driver_execute(conn, "BEGIN IMMEDIATE" if opts.get("cardfile_write") else "BEGIN").close()
 
     def submit_write(self, fn: Callable[[Connection], T]) -> Future[T] | None:
         """SQLite: run ``fn(conn)`` on the group-commit writer; None on PostgreSQL,
@@ -101,16 +103,26 @@ class Database:
         return self._writer.submit(fn) if self._writer is not None else None
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction: commits on success, rolls back on any exception."""
+    def write(self, held: Connection | None = None) -> Iterator[Connection]:
+        """One write transaction: commits on success, rolls back on any exception.
+        ``held``: a connection from ``write_connection()`` that the caller keeps open
+        (the group-commit writer's: no pool checkout per transaction); else one from the pool."""
         with self._write_mutex:
             try:
-                with self.engine.connect() as raw:
-                    conn = raw.execution_options(cardfile_write=True)
-                    with conn.begin():
-                        yield conn
+                if held is not None:
+                    with held.begin():
+                        yield held
+                else:
+                    with self.engine.connect() as raw:
+                        conn = raw.execution_options(cardfile_write=True)
+                        with conn.begin():
+                            yield conn
             except OperationalError as exc:
                 raise self._translate(exc) from exc
+
+    def write_connection(self) -> Connection:
+        """A connection for ``write(held=...)``; the caller closes it."""
+        return self.engine.connect().execution_options(cardfile_write=True)
 
     @contextlib.contextmanager
     def using(self, conn: Connection | None, *, write: bool) -> Iterator[Connection]:

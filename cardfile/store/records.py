@@ -6,13 +6,14 @@ Every function takes the caller's connection: the engine decides the transaction
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from cardfile.store import tables
+from cardfile.store.dbapi import Prepared, loads
 
 __all__ = [
     "claim_unique",
@@ -26,6 +27,7 @@ __all__ = [
     "insert_outbox_many",
     "update_records",
     "insert_record",
+    "RecordRow",
     "release_unique",
     "unique_owner",
     "versions_in_window",
@@ -34,25 +36,49 @@ __all__ = [
 R = tables.records
 
 
-# The hot path's statements are built once: constructing a Core statement per call
-# (and its cache key) cost more than executing it.
-_GET = select(R).where(R.c.id == bindparam("id"), R.c.type == bindparam("type"))
-_GET_FOR_UPDATE = _GET.with_for_update()
-_INSERT = insert(R).returning(R.c.id)
-_UPDATE = (
+class RecordRow(NamedTuple):
+    """A ``records`` row as ``get_record`` reads it (attributes as on a Core row)."""
+
+    id: int
+    type: str
+    version: int
+    data: dict[str, Any]
+    created_at: int
+    created_by: str
+    modified_at: int
+    modified_by: str
+    locked_by: str | None
+
+
+assert RecordRow._fields == tuple(R.c.keys()), "RecordRow must list the records columns in order"
+
+# Every write runs these: compiled once per dialect, run on the driver (store/dbapi.py).
+_GET = Prepared(select(R).where(R.c.id == bindparam("id"), R.c.type == bindparam("type")))
+_GET_FOR_UPDATE = Prepared(select(R).where(R.c.id == bindparam("id"), R.c.type == bindparam("type"))
+                           .with_for_update())  # fmt: skip
+_UPDATE = Prepared(
     update(R)
     .where(R.c.id == bindparam("b_id"), R.c.version == bindparam("b_version"))
     .values(version=bindparam("new_version"), data=bindparam("data"), modified_at=bindparam("modified_at"),
             modified_by=bindparam("modified_by"))
 )  # fmt: skip
-_INSERT_HISTORY = insert(tables.history)
-_INSERT_OUTBOX = insert(tables.outbox)
+_HISTORY_KEYS = ("record_type", "record_id", "version", "op", "actor", "channel", "at", "changes", "reason",
+                 "client_id")  # fmt: skip
+_OUTBOX_KEYS = ("event_type", "record_type", "record_id", "version", "created_at", "status", "attempts",
+                "next_attempt_at", "delivered_at", "payload")  # fmt: skip
+# inline(): no RETURNING of the new id, which nobody reads
+_INSERT_HISTORY = Prepared(insert(tables.history).inline(), column_keys=_HISTORY_KEYS)
+_INSERT_OUTBOX = Prepared(insert(tables.outbox).inline(), column_keys=_OUTBOX_KEYS)
+_INSERT = insert(R).returning(R.c.id)
 
 
-def get_record(conn: Connection, type_name: str, record_id: int, *, lock: bool = False) -> Row[Any] | None:
+def get_record(conn: Connection, type_name: str, record_id: int, *, lock: bool = False) -> RecordRow | None:
     # SQLite already holds the write lock (BEGIN IMMEDIATE); PostgreSQL locks the row
     q = _GET_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _GET
-    return conn.execute(q, {"id": record_id, "type": type_name}).first()
+    row = q.first(conn, {"id": record_id, "type": type_name})
+    if row is None:
+        return None
+    return RecordRow._make((*row[:3], loads(row[3]), *row[4:]))
 
 
 def get_records(
@@ -83,17 +109,19 @@ def update_records(
          "modified_by": actor}
         for rid, version, data in items
     ]  # fmt: skip
-    res = conn.execute(_UPDATE, params)
-    if res.rowcount not in (len(params), -1):  # the row locks make this unreachable; guard the invariant
+    count = _UPDATE.run(conn, params)
+    if count not in (len(params), -1):  # the row locks make this unreachable; guard the invariant
         raise RuntimeError("a record changed under a held lock")
 
 
 def insert_history_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    conn.execute(_INSERT_HISTORY, list(rows))
+    """Rows with every key of ``_HISTORY_KEYS``."""
+    _INSERT_HISTORY.run(conn, rows)
 
 
 def insert_outbox_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    conn.execute(_INSERT_OUTBOX, list(rows))
+    """Rows with every key of ``_OUTBOX_KEYS``."""
+    _INSERT_OUTBOX.run(conn, rows)
 
 
 def delete_record(conn: Connection, record_id: int) -> None:

@@ -60,29 +60,40 @@ class GroupCommitWriter:
             self._thread = None
 
     def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            stop = False
-            while len(group) < self.max_group:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                group.append(job)
-            self._run(group)
-            if stop:
-                return
+        # One connection for the thread's life: a pool checkout per group costs more than its SQL.
+        conn: Connection | None = None
+        try:
+            while True:
+                first = self._queue.get()
+                if first is None:
+                    return
+                group = [first]
+                stop = False
+                while len(group) < self.max_group:
+                    try:
+                        job = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        stop = True
+                        break
+                    group.append(job)
+                if conn is None:
+                    conn = self.db.write_connection()
+                if not self._run(conn, group):  # the commit failed: start again on a fresh connection
+                    conn.close()
+                    conn = None
+                if stop:
+                    return
+        finally:
+            if conn is not None:
+                conn.close()
 
-    def _run(self, group: list[_Job]) -> None:
+    def _run(self, held: Connection, group: list[_Job]) -> bool:
+        """Run and commit a group; False when the transaction itself failed."""
         outcomes: list[tuple[bool, Any]] = []
         try:
-            with self.db.write() as conn:
+            with self.db.write(held) as conn:
                 if len(group) == 1:  # alone in its transaction: no savepoint needed
                     try:
                         outcomes.append((True, group[0].fn(conn)))
@@ -101,9 +112,10 @@ class GroupCommitWriter:
         except Exception as exc:  # the commit itself failed: nothing of the group is durable
             for job in group:
                 job.future.set_exception(exc)
-            return
+            return False
         for job, (ok, value) in zip(group, outcomes, strict=True):
             if ok:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+        return True
