@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -30,7 +31,10 @@ from cardfile.ratelimit import client_identity, token_identity
 from cardfile.services import Services
 
 __all__ = [
+    "authorized",
+    "bearer_token",
     "Conditions",
+    "count_request",
     "json_response",
     "Credentials",
     "credentials_of",
@@ -73,14 +77,26 @@ def _token(auth: HTTPAuthorizationCredentials | None) -> str | None:
     return auth.credentials.strip() or None
 
 
+def bearer_token(request: Request) -> str | None:
+    """The credential of ``Authorization: Bearer <...>``, read as the ``_bearer`` dependency
+    reads it, for a route that does without FastAPI's dependencies."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not (scheme and credentials):
+        return None
+    return _token(HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials))
+
+
+def _credentials(request: Request, token: str | None) -> Credentials:
+    if token is None:
+        raise Unauthenticated("send 'Authorization: Bearer <API key or access token>'")
+    return Credentials(token, services_of(request).auth)
+
+
 async def credentials_of(
     request: Request,
     auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Credentials:
-    token = _token(auth)
-    if token is None:
-        raise Unauthenticated("send 'Authorization: Bearer <API key or access token>'")
-    return Credentials(token, services_of(request).auth)
+    return _credentials(request, _token(auth))
 
 
 _RATE_STATE = "rate_limit"  # request.state key of the RateState that RateLimitHeaders sends
@@ -95,17 +111,30 @@ def limited(group: str, *, reads: str | None = None) -> Callable[..., Awaitable[
     async def count(
         request: Request, auth: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> None:
-        token = _token(auth)
-        if token is not None:
-            identity = token_identity(token)
-        else:
-            identity = client_identity(request.client.host if request.client else None)
         name = reads if reads is not None and request.method in ("GET", "HEAD") else group
-        state = services_of(request).rate_limiter.hit(name, identity)
-        if state is not None:
-            setattr(request.state, _RATE_STATE, state)
+        count_request(request, _token(auth), name)
 
     return count
+
+
+def count_request(request: Request, token: str | None, group: str) -> None:
+    """Count the request in ``group`` against its caller's budget (see ``limited``)."""
+    if token is not None:
+        identity = token_identity(token)
+    else:
+        identity = client_identity(request.client.host if request.client else None)
+    state = services_of(request).rate_limiter.hit(group, identity)
+    if state is not None:
+        setattr(request.state, _RATE_STATE, state)
+
+
+def authorized(request: Request, group: str) -> Credentials:
+    """What the ``limited(group)`` and ``credentials_of`` dependencies do, in their order,
+    for a route that does without FastAPI's dependencies: count the request, then require
+    a bearer credential (checked later, inside the unit of work)."""
+    token = bearer_token(request)
+    count_request(request, token, group)
+    return _credentials(request, token)
 
 
 class RateLimitHeaders:

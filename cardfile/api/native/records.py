@@ -12,6 +12,7 @@ from starlette.responses import Response
 from cardfile.api.native.http import (
     Conditions,
     Credentials,
+    authorized,
     credentials_of,
     json_response,
     limited,
@@ -38,7 +39,7 @@ from cardfile.errors import BadRequest, CardfileError, FieldError, ValidationFai
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
 
-__all__ = ["router"]
+__all__ = ["patch_record", "router"]
 
 # GETs count as "records.read", every other method as "records.write".
 router = APIRouter(
@@ -274,6 +275,25 @@ async def update(
 ) -> Response:
     """Missing keys are untouched, null clears; a multi-value field takes a list (replace)
     or ``{"add": [...], "remove": [...]}``. ``If-Match`` / ``If-Unmodified-Since`` give 412 when stale."""
+    return await _update(request, creds, type_name, record_id, validate_only)
+
+
+async def patch_record(request: Request) -> Response:
+    """``PATCH /api/records/{type}/{id}`` as a plain Starlette endpoint, which the app
+    mounts ahead of the ``update`` route above (that one documents it, and serves the ids
+    this one's ``int`` path does not match). Solving ``update``'s dependencies costs
+    FastAPI about 250 µs a request, more than the engine's work on this hot path; the steps
+    stay the same: count the request, require credentials, then ``_update``."""
+    creds = authorized(request, "records.write")
+    params = request.path_params
+    return await _update(
+        request, creds, params["type_name"], params["record_id"], request.query_params.get("validate_only")
+    )
+
+
+async def _update(
+    request: Request, creds: Credentials, type_name: str, record_id: int, validate_only: str | None
+) -> Response:
     svc = services_of(request)
     cond = Conditions(request, required=svc.settings.require_preconditions)
     body = _object(await read_json(request))
