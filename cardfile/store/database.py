@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import create_engine, event, select
@@ -25,8 +24,6 @@ from cardfile.errors import Locked
 from cardfile.store import tables
 from cardfile.store.dbapi import driver_execute
 from cardfile.store.writer import GroupCommitWriter
-
-T = TypeVar("T")
 
 __all__ = ["Database", "sqlite_url"]
 
@@ -63,9 +60,9 @@ class Database:
                 json_deserializer=orjson.loads,
             )
             self._setup_sqlite(sync)
-            self._writer: GroupCommitWriter | None = GroupCommitWriter(self)
+            self.writer: GroupCommitWriter | None = GroupCommitWriter(self)
         else:
-            self._writer = None
+            self.writer = None
             url = url.replace("postgresql://", "postgresql+psycopg://", 1)
             self.engine = create_engine(
                 url,
@@ -96,11 +93,6 @@ class Database:
                 return  # one-statement read: no transaction needed
             # on the driver: through Core this statement cost more than the whole update's SQL
             driver_execute(conn, "BEGIN IMMEDIATE" if opts.get("cardfile_write") else "BEGIN").close()
-
-    def submit_write(self, fn: Callable[[Connection], T]) -> Future[T] | None:
-        """SQLite: run ``fn(conn)`` on the group-commit writer; None on PostgreSQL,
-        where concurrent transactions are fine and the caller runs ``write()`` itself."""
-        return self._writer.submit(fn) if self._writer is not None else None
 
     @contextlib.contextmanager
     def write(self, held: Connection | None = None) -> Iterator[Connection]:
@@ -167,6 +159,6 @@ class Database:
         return conn.execute(select(tables.meta.c.value).where(tables.meta.c.key == key)).scalar()
 
     def dispose(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        if self.writer is not None:
+            self.writer.close()
         self.engine.dispose()

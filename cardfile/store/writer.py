@@ -6,16 +6,21 @@ this process's writes go to one thread, which takes every job waiting in the que
 each in its own savepoint (one job's failure rolls back only that job), and commits them
 together: one fsync for the group. A job's result is handed back only after that commit,
 so an acknowledged write is as durable as with a commit of its own.
+
+A write that is alone (nothing queued or running, and its caller saw no other write
+waiting) may run inline in the caller's thread instead (``run_inline``), in the same
+kind of transaction on the same connection: two thread hand-offs less.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -23,6 +28,8 @@ if TYPE_CHECKING:
     from cardfile.store.database import Database
 
 __all__ = ["GroupCommitWriter"]
+
+T = TypeVar("T")
 
 
 class _RolledBack(Exception):
@@ -42,8 +49,39 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._busy = threading.Lock()  # held while a group runs, in the writer thread or inline
+        self._conn: Connection | None = None  # kept open across groups; used only under _busy
+        self._pending = 0  # callers inside pending()
+        self._pending_lock = threading.Lock()
 
-    def submit(self, fn: Callable[[Connection], Any]) -> Future[Any]:
+    @contextlib.contextmanager
+    def pending(self) -> Iterator[None]:
+        """Count the caller as waiting for a write (see ``alone``) until it has its result."""
+        with self._pending_lock:
+            self._pending += 1
+        try:
+            yield
+        finally:
+            with self._pending_lock:
+                self._pending -= 1
+
+    def alone(self) -> bool:
+        """Is the caller (inside ``pending()``) the only one waiting for a write?"""
+        return self._pending == 1
+
+    def run_inline(self, fn: Callable[[Connection], T]) -> Future[T] | None:
+        """Run ``fn`` now, in the calling thread, as a group of one, when nothing is queued
+        or running; None (and nothing run) otherwise."""
+        if not self._queue.empty() or not self._busy.acquire(blocking=False):
+            return None
+        try:
+            job = _Job(fn)
+            self._run_group([job])
+            return job.future
+        finally:
+            self._busy.release()
+
+    def submit(self, fn: Callable[[Connection], T]) -> Future[T]:
         if self._thread is None:
             with self._start_lock:
                 if self._thread is None:
@@ -58,36 +96,39 @@ class GroupCommitWriter:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+        with self._busy:  # the connection groups share (opened by the thread or inline)
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _loop(self) -> None:
-        # One connection for the thread's life: a pool checkout per group costs more than its SQL.
-        conn: Connection | None = None
-        try:
-            while True:
-                first = self._queue.get()
-                if first is None:
-                    return
-                group = [first]
-                stop = False
-                while len(group) < self.max_group:
-                    try:
-                        job = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if job is None:
-                        stop = True
-                        break
-                    group.append(job)
-                if conn is None:
-                    conn = self.db.write_connection()
-                if not self._run(conn, group):  # the commit failed: start again on a fresh connection
-                    conn.close()
-                    conn = None
-                if stop:
-                    return
-        finally:
-            if conn is not None:
-                conn.close()
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self.max_group:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stop = True
+                    break
+                group.append(job)
+            with self._busy:
+                self._run_group(group)
+            if stop:
+                return
+
+    def _run_group(self, group: list[_Job]) -> None:
+        # One connection for all groups: a pool checkout per group costs more than its SQL.
+        if self._conn is None:
+            self._conn = self.db.write_connection()
+        if not self._run(self._conn, group):  # the commit failed: start again on a fresh connection
+            self._conn.close()
+            self._conn = None
 
     def _run(self, held: Connection, group: list[_Job]) -> bool:
         """Run and commit a group; False when the transaction itself failed."""

@@ -1,8 +1,8 @@
 """Running a write in one unit of work, with ``Idempotency-Key`` replay when asked.
 
 The caller is authenticated inside the write's own transaction. On SQLite the write goes
-to the group-commit writer (``store/writer.py``); on PostgreSQL it runs in a worker
-thread with its own transaction. The stored response of an idempotent request is written
+to the group-commit writer (``store/writer.py``), or runs inline when it is alone (see
+``in_write_transaction``); on PostgreSQL it runs in a worker thread with its own transaction. The stored response of an idempotent request is written
 in the same transaction as the change, so a retried request either finds the first
 response or applies the change for the first time: never twice. Only successful
 responses are stored; an error rolls everything back.
@@ -14,6 +14,7 @@ import asyncio
 import functools
 import hashlib
 from collections.abc import Callable
+from typing import TypeVar
 
 import orjson
 from fastapi import Request
@@ -28,8 +29,9 @@ from cardfile.services import Services
 from cardfile.store import idempotency
 from cardfile.store.clock import now_us
 
-__all__ = ["run_write"]
+__all__ = ["in_write_transaction", "run_write"]
 
+T = TypeVar("T")
 WriteFn = Callable[[Connection, Principal], Response]
 _REPLAYED_HEADERS = ("content-type", "etag", "last-modified", "location")
 
@@ -47,20 +49,34 @@ async def run_write(
             )
         ).hexdigest()
         fn = functools.partial(_idempotent, svc, key, fingerprint, fn)
-    job = functools.partial(_authenticated, creds, fn)
-    future = svc.db.submit_write(job)
-    if future is not None:
-        return await asyncio.wrap_future(future)
-    return await run_in_threadpool(_in_transaction, svc, job)
+    return await in_write_transaction(svc, functools.partial(_authenticated, creds, fn))
+
+
+async def in_write_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:
+    """``fn(conn)`` in one write transaction, for every channel.
+
+    SQLite: on the group-commit writer's thread, or, when no other write waits (counted
+    after one turn of the event loop, so the requests that arrived with this one count),
+    inline in this thread: that saves two thread hand-offs (~250 µs of a lone write), and
+    the loop then blocks only while nobody else waits for a write. PostgreSQL: a worker
+    thread with its own transaction (concurrent transactions are fine there)."""
+    writer = svc.db.writer
+    if writer is None:
+        return await run_in_threadpool(_in_transaction, svc, fn)
+    with writer.pending():
+        await asyncio.sleep(0)
+        if writer.alone() and (done := writer.run_inline(fn)) is not None:
+            return done.result()
+        return await asyncio.wrap_future(writer.submit(fn))
 
 
 def _authenticated(creds: Credentials, fn: WriteFn, conn: Connection) -> Response:
     return fn(conn, creds.principal(conn))
 
 
-def _in_transaction(svc: Services, job: Callable[[Connection], Response]) -> Response:
+def _in_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:
     with svc.db.write() as conn:
-        return job(conn)
+        return fn(conn)
 
 
 def _idempotent(

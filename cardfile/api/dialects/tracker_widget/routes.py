@@ -11,7 +11,6 @@ written unless everything succeeds.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -31,6 +30,7 @@ from cardfile.api.dialects.tracker_widget.parse import (
     parse_update_record,
 )
 from cardfile.api.dialects.tracker_widget.render import error_response, success_response
+from cardfile.api.native.writes import in_write_transaction
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context, UpdateCommand
 from cardfile.errors import CardfileError, PayloadTooLarge, ValidationFailed
@@ -119,17 +119,7 @@ async def _principal(svc: Services, creds: Credentials) -> Principal:
 
 
 async def _write(svc: Services, fn: Callable[[Connection], T]) -> T:
-    """``fn`` in one write transaction: the group-commit writer on SQLite, a worker
-    thread on PostgreSQL."""
-    future = svc.db.submit_write(fn)
-    if future is not None:
-        return await asyncio.wrap_future(future)
-
-    def work() -> T:
-        with svc.db.write() as conn:
-            return fn(conn)
-
-    return await run_in_threadpool(work)
+    return await in_write_transaction(svc, fn)
 
 
 @router.post("/updateRecord", summary="Update one record (TrackerRMS widget API)", openapi_extra=_BODY_DOC)

@@ -12,7 +12,6 @@ else 207 (multi-status).
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +38,7 @@ from cardfile.api.dialects.zoho_crm.errors import (
 from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, field_kind, module_of, parse_id
 from cardfile.api.dialects.zoho_crm.parse import data_of, layout_of, namer, record_ops, skip_features
 from cardfile.api.dialects.zoho_crm.render import Renderer
+from cardfile.api.native.writes import in_write_transaction
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks
 from cardfile.engine import permissions as perm
@@ -127,15 +127,7 @@ async def _body(request: Request, svc: Services) -> Any:
 
 
 async def _write(svc: Services, fn: Callable[[Connection], T]) -> T:
-    future = svc.db.submit_write(fn)
-    if future is not None:
-        return await asyncio.wrap_future(future)
-
-    def work() -> T:
-        with svc.db.write() as conn:
-            return fn(conn)
-
-    return await run_in_threadpool(work)
+    return await in_write_transaction(svc, fn)
 
 
 async def _read(svc: Services, fn: Callable[[Connection], T]) -> T:
