@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.native.http import (
+    JSON_BODY_DOC,
     Credentials,
     credentials_of,
     json_response,
@@ -29,9 +30,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/automation", tags=["automation"], dependencies=[Depends(limited("metadata"))])
 Caller = Annotated[Credentials, Depends(credentials_of)]
-_BODY_DOC = {
-    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
-}
 
 
 @router.get("/rules/{type_name}", summary="A record type's automation rules, in the order they run")
@@ -47,7 +45,7 @@ async def list_rules(type_name: str, request: Request, creds: Caller) -> Respons
 
 
 @router.post("/rules/{type_name}", status_code=201, summary="Add a rule (runs after the existing ones)",
-             openapi_extra=_BODY_DOC)  # fmt: skip
+             openapi_extra=JSON_BODY_DOC)  # fmt: skip
 async def add_rule(type_name: str, request: Request, creds: Caller) -> Response:
     """Body: a rule, e.g. ``{"name": "deal_won", "feature": "workflows", "on": ["update"],
     "when": [{"field": "stage", "equals": "won"}], "then": [{"set": {"won": true}}, {"lock": true}]}``."""

@@ -31,6 +31,7 @@ from cardfile.ratelimit import client_identity, token_identity
 from cardfile.services import Services
 
 __all__ = [
+    "JSON_BODY_DOC",
     "authorized",
     "bearer_token",
     "Conditions",
@@ -98,6 +99,11 @@ async def credentials_of(
 ) -> Credentials:
     return _credentials(request, _token(auth))
 
+
+# ``openapi_extra`` of a route that reads its JSON body itself (read_json), so /docs shows one.
+JSON_BODY_DOC = {
+    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+}
 
 _RATE_STATE = "rate_limit"  # request.state key of the RateState that RateLimitHeaders sends
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.native.http import (
+    JSON_BODY_DOC,
     Conditions,
     Credentials,
     authorized,
@@ -52,9 +53,6 @@ CHANNEL = "api"
 
 # Reserved keys of bulk and upsert items; field names never start with "_".
 _IF_VERSION = "_if_version"
-_BODY_DOC = {
-    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
-}
 
 
 def _skip(request: Request) -> dict[str, Any]:
@@ -141,7 +139,7 @@ async def list_(
     return json_response(page)
 
 
-@router.post("/{type_name}", status_code=201, summary="Create a record", openapi_extra=_BODY_DOC)
+@router.post("/{type_name}", status_code=201, summary="Create a record", openapi_extra=JSON_BODY_DOC)
 async def create(
     type_name: str,
     request: Request,
@@ -163,7 +161,7 @@ async def create(
     return await run_write(request, svc, creds, body, write)
 
 
-@router.patch("/{type_name}", summary="Update many records (bulk)", openapi_extra=_BODY_DOC)
+@router.patch("/{type_name}", summary="Update many records (bulk)", openapi_extra=JSON_BODY_DOC)
 async def update_many(type_name: str, request: Request, creds: Caller) -> Response:
     """Body: ``{"records": [{"id": 1, field: value, ...}], "all_or_none": true}``.
     An item may carry ``_if_version`` (the version it expects)."""
@@ -211,7 +209,7 @@ async def update_many(type_name: str, request: Request, creds: Caller) -> Respon
 
 
 @router.post("/{type_name}/upsert", summary="Create or update records matched on a unique field",
-             openapi_extra=_BODY_DOC)  # fmt: skip
+             openapi_extra=JSON_BODY_DOC)  # fmt: skip
 async def upsert(type_name: str, request: Request, creds: Caller) -> Response:
     """Body: ``{"match_on": "email", "records": [{...}], "all_or_none": true}``; the match is
     explicit, never guessed."""
@@ -265,7 +263,7 @@ async def get(type_name: str, record_id: int, request: Request, creds: Caller) -
     return json_response(record, headers=headers)
 
 
-@router.patch("/{type_name}/{record_id}", summary="Update a record (partial)", openapi_extra=_BODY_DOC)
+@router.patch("/{type_name}/{record_id}", summary="Update a record (partial)", openapi_extra=JSON_BODY_DOC)
 async def update(
     type_name: str,
     record_id: int,
@@ -361,7 +359,7 @@ async def history(
 
 
 @router.post("/{type_name}/{record_id}/revert", summary="Revert a record to an earlier version",
-             openapi_extra=_BODY_DOC)  # fmt: skip
+             openapi_extra=JSON_BODY_DOC)  # fmt: skip
 async def revert(type_name: str, record_id: int, request: Request, creds: Caller) -> Response:
     """Body: ``{"version": n}``. The revert is an ordinary, audited update."""
     svc = services_of(request)

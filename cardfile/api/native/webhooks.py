@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.native.http import (
+    JSON_BODY_DOC,
     Credentials,
     credentials_of,
     json_response,
@@ -31,9 +32,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(limited("metadata"))])
 Caller = Annotated[Credentials, Depends(credentials_of)]
-_BODY_DOC = {
-    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
-}
 _STATUSES = ("pending", "delivering", "delivered", "dead")
 
 
@@ -58,7 +56,10 @@ async def list_(request: Request, creds: Caller) -> Response:
 
 
 @router.post(
-    "", status_code=201, summary="Subscribe a URL; the answer shows its secret once", openapi_extra=_BODY_DOC
+    "",
+    status_code=201,
+    summary="Subscribe a URL; the answer shows its secret once",
+    openapi_extra=JSON_BODY_DOC,
 )
 async def create(request: Request, creds: Caller) -> Response:
     """Body: ``{"url": "https://…", "event_types": ["record.updated"], "record_types": ["deals"],
@@ -144,7 +145,7 @@ async def get(sub_id: int, request: Request, creds: Caller) -> Response:
     return json_response(await run_read(svc, creds, read))
 
 
-@router.patch("/{sub_id}", summary="Change a subscription (partial)", openapi_extra=_BODY_DOC)
+@router.patch("/{sub_id}", summary="Change a subscription (partial)", openapi_extra=JSON_BODY_DOC)
 async def patch(sub_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = await read_json(request)

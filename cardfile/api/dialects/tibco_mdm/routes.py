@@ -20,6 +20,7 @@ from cardfile.api.dialects.tibco_mdm.records import delete_record, read_record, 
 from cardfile.api.dialects.tibco_mdm.repository import Repository, find_repository
 from cardfile.api.dialects.tibco_mdm.schema import definition_json, new_repository
 from cardfile.api.native.http import (
+    JSON_BODY_DOC,
     Credentials,
     credentials_of,
     json_response,
@@ -55,9 +56,6 @@ router = APIRouter(
     dependencies=[Depends(_register_group), Depends(limited(GROUP))],
 )
 Caller = Annotated[Credentials, Depends(credentials_of)]
-_BODY_DOC = {
-    "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
-}
 
 
 def _repository(svc: Services, conn: Connection, name: str) -> Repository:
@@ -106,7 +104,7 @@ Perspective = Annotated[str | None, Query(alias="perspectiveName")]
 WorkItem = Annotated[str | None, Query(alias="workItemId")]
 
 
-@router.put("/records/{repositoryName}/modifyRecord", summary="Modify a record", openapi_extra=_BODY_DOC)
+@router.put("/records/{repositoryName}/modifyRecord", summary="Modify a record", openapi_extra=JSON_BODY_DOC)
 async def modify_record(
     request: Request,
     creds: Caller,
@@ -125,12 +123,12 @@ router.add_api_route(
     modify_record,
     methods=["POST"],
     summary="Modify a record (POST)",
-    openapi_extra=_BODY_DOC,
+    openapi_extra=JSON_BODY_DOC,
     include_in_schema=False,
 )
 
 
-@router.post("/records/{repositoryName}/addRecord", summary="Add a record", openapi_extra=_BODY_DOC)
+@router.post("/records/{repositoryName}/addRecord", summary="Add a record", openapi_extra=JSON_BODY_DOC)
 async def add_record(
     request: Request,
     creds: Caller,
@@ -146,7 +144,7 @@ router.add_api_route(
     add_record,
     methods=["POST"],
     summary="Add a record (the older path)",
-    openapi_extra=_BODY_DOC,
+    openapi_extra=JSON_BODY_DOC,
     include_in_schema=False,
 )
 
@@ -199,7 +197,7 @@ async def delete(
 
 
 @router.post(
-    "/repositories", status_code=201, summary="Define a repository at runtime", openapi_extra=_BODY_DOC
+    "/repositories", status_code=201, summary="Define a repository at runtime", openapi_extra=JSON_BODY_DOC
 )
 async def create_repository(request: Request, creds: Caller) -> Response:
     """Body: ``{"name": "Supplier", "attributes": [{"name": "SupplierName", "type": "text",
