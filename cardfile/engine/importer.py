@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from cardfile.engine.apply import apply_ops
 from cardfile.engine.commands import Context, ops_from_json
-from cardfile.engine.update import Engine, _bounded, composite_key
+from cardfile.engine.uniques import bounded, composite_key
+from cardfile.engine.update import Engine
 from cardfile.errors import Duplicate, FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.store import tables
@@ -54,13 +56,13 @@ def import_records(
                     if fd.unique and fd.name in data:
                         key = registry.get(fd.type).unique_key(data[fd.name], fd)
                         if key is not None:
-                            uniques.append({"record_type": type_name, "field": fd.name, "value": _bounded(key),
+                            uniques.append({"record_type": type_name, "field": fd.name, "value": bounded(key),
                                             "record_id": rid})  # fmt: skip
                 for group in rt.unique_together:
                     ckey = composite_key(rt, group, data)
                     if ckey is not None:
                         uniques.append({"record_type": type_name, "field": "+".join(group),
-                                        "value": _bounded(ckey), "record_id": rid})  # fmt: skip
+                                        "value": bounded(ckey), "record_id": rid})  # fmt: skip
             if uniques:
                 seen = {(u["field"], u["value"]) for u in uniques}
                 if len(seen) != len(uniques):
@@ -95,7 +97,7 @@ def import_records(
 
         for i, body in enumerate(bodies):
             try:
-                applied = engine._apply(rt, {}, ops_from_json(body, multi_fields=multi), creating=True)
+                applied = apply_ops(rt, {}, ops_from_json(body, multi_fields=multi), creating=True)
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     [FieldError(f"[{i}].{e.field}", e.code, e.message) for e in exc.errors]

@@ -7,8 +7,6 @@ links and unique values, then write the record, a history row and an outbox even
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,26 +17,27 @@ from sqlalchemy.engine import Connection
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks
 from cardfile.automation.runner import run_rules
-from cardfile.engine import constraints
+from cardfile.engine import batches, uniques
 from cardfile.engine import permissions as perm
+from cardfile.engine.apply import apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.events import record_changes
+from cardfile.engine.links import check_links
 from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.records import record_json
 from cardfile.engine.results import Change, WriteResult
 from cardfile.errors import (
     BatchFailed,
     CardfileError,
-    Duplicate,
     FieldError,
-    LimitExceeded,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.base import InvalidValue
-from cardfile.schema.model import SYSTEM_FIELDS, RecordType
+from cardfile.schema.model import RecordType
 from cardfile.store import records as store
 from cardfile.store.clock import now_us, to_iso
 from cardfile.store.database import Database
@@ -109,38 +108,8 @@ class Engine:
         return record_json(rt, row)
 
     def find_unique(self, conn: Connection, type_name: str, values: dict[str, Any]) -> int | None:
-        """The id of the record holding these values of one unique field (``{field: value}``)
-        or of one ``unique_together`` group (a value per field of the group), or None.
-        Values are parsed by their field types; a bad one raises ValidationFailed."""
-        rt = self.catalog.record_type(conn, type_name)
-        names = tuple(values)
-        if len(names) == 1 and (fd := rt.get(names[0])) is not None and fd.unique:
-            group: tuple[str, ...] = names
-        else:
-            group = next((g for g in rt.unique_together if set(g) == set(names)), ())
-            if not group:
-                raise ValueError(f"{type_name} has no unique field or group {names!r}")
-        data: dict[str, Any] = {}
-        errors: list[FieldError] = []
-        for name in group:
-            fd = rt.fields[name]
-            ft = registry.get(fd.type)
-            if values[name] is None:
-                continue
-            try:
-                data[name] = ft.parse(values[name], fd)
-            except InvalidValue as exc:
-                errors.extend(exc.to_field_errors(name))
-        if errors:
-            raise ValidationFailed(errors)
-        if len(group) == 1:
-            fd = rt.fields[group[0]]
-            key = registry.get(fd.type).unique_key(data[group[0]], fd) if data else None
-        else:
-            key = composite_key(rt, group, data)
-        if key is None:
-            return None
-        return store.unique_owner(conn, type_name, "+".join(group), _bounded(key))
+        """See ``uniques.find_unique``."""
+        return uniques.find_unique(conn, self.catalog.record_type(conn, type_name), values)
 
     # -- create -------------------------------------------------------------------
     def create(self, cmd: CreateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -160,17 +129,17 @@ class Engine:
             ops.append(
                 FieldOp(rt.owner_field, "set", ctx.principal.user_id)
             )  # a standard user owns what they create
-        applied = self._apply(rt, {}, ops, creating=True, layout=cmd.layout)
+        applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
             raise PermissionDenied(f"you may create only {rt.name} records you own or follow") from None
-        self._check_links(conn, rt, applied)
+        check_links(conn, rt, applied)
         at = now_us()
         record_id = store.insert_record(conn, rt.name, applied.data, ctx.actor, at)
-        self._claim_uniques(conn, rt, record_id, {}, applied)
-        changes = self._diff(rt, {}, applied.data, [f.name for f in rt if f.name in applied.data])
-        self._record_change(conn, rt, record_id, 1, "create", ctx, at, changes)
+        uniques.claim_uniques(conn, rt, record_id, {}, applied)
+        changes = diff(rt, {}, applied.data, [f.name for f in rt if f.name in applied.data])
+        record_changes(conn, rt, [(record_id, 1, changes)], "create", ctx, at)
         row = store.get_record(conn, rt.name, record_id)
         result = WriteResult(
             type=rt.name,
@@ -233,8 +202,8 @@ class Engine:
             precision=cmd.unmodified_since_precision,
         )
         old = row.data
-        applied = self._apply(rt, old, cmd.ops, creating=False, layout=cmd.layout)
-        changes = self._diff(rt, old, applied.data, applied.touched)
+        applied = apply_ops(rt, old, cmd.ops, creating=False, layout=cmd.layout)
+        changes = diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(
                 type=rt.name,
@@ -245,8 +214,8 @@ class Engine:
                 at=to_iso(row.modified_at),
                 committed=False,
             )
-        self._check_links(conn, rt, applied)
-        self._claim_uniques(conn, rt, cmd.id, old, applied)
+        check_links(conn, rt, applied)
+        uniques.claim_uniques(conn, rt, cmd.id, old, applied)
         version = row.version + 1
         record = record_json(rt, row, applied.data)
         record.update(version=version, modified_at=to_iso(at), modified_by=ctx.actor)
@@ -270,9 +239,7 @@ class Engine:
         if not pending:
             return
         store.update_records(conn, [(p.row.id, p.row.version, p.after.data) for p in pending], ctx.actor, at)
-        self._record_changes(
-            conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at
-        )
+        record_changes(conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at)
 
     # -- delete -------------------------------------------------------------------
     def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -293,10 +260,10 @@ class Engine:
                 precision=cmd.unmodified_since_precision,
             )
             old = dict(row.data)
-            changes = self._diff(rt, old, {}, [f.name for f in rt if f.name in old])
+            changes = diff(rt, old, {}, [f.name for f in rt if f.name in old])
             at = now_us()
             store.delete_record(c, cmd.id)
-            self._record_change(c, rt, cmd.id, row.version + 1, "delete", ctx, at, changes)
+            record_changes(c, rt, [(cmd.id, row.version + 1, changes)], "delete", ctx, at)
             return WriteResult(
                 type=rt.name,
                 id=cmd.id,
@@ -310,12 +277,7 @@ class Engine:
 
     # -- batches ------------------------------------------------------------------
     def check_batch_size(self, n: int) -> None:
-        if n > self.batch_limit:
-            raise LimitExceeded(
-                f"at most {self.batch_limit} records per request; got {n}", limit=self.batch_limit
-            )
-        if n == 0:
-            raise LimitExceeded("the batch holds no records")
+        batches.check_size(n, self.batch_limit)
 
     def run_batch(
         self,
@@ -326,24 +288,10 @@ class Engine:
         key: Callable[[T], object] = lambda _: None,
         conn: Connection | None = None,
     ) -> list[WriteResult | CardfileError]:
-        """Run ``fn`` for each item, each in its own savepoint.
-
-        All-or-none: the first pass collects every failure, then raises BatchFailed so
-        nothing commits. Per-record: good items commit, failures are returned in place.
-        """
+        """Run ``fn`` for each item, each in its own savepoint (see ``batches.run``)."""
         self.check_batch_size(len(items))
         with self._tx(conn) as c:
-            results: list[WriteResult | CardfileError] = []
-            for item in items:
-                try:
-                    with c.begin_nested():
-                        results.append(fn(c, item))
-                except CardfileError as exc:
-                    results.append(exc)
-            failures = [(i, key(items[i]), r) for i, r in enumerate(results) if isinstance(r, CardfileError)]
-            if all_or_none and failures:
-                raise BatchFailed(failures)
-            return results
+            return batches.run(c, items, fn, all_or_none=all_or_none, key=key)
 
     def update_many(
         self,
@@ -429,7 +377,7 @@ class Engine:
                     raise ValidationFailed(
                         [FieldError(match_on, "REQUIRED", f"{match_on!r} is needed to match on")]
                     )
-                holder = store.unique_owner(c2, type_name, match_on, _bounded(key))
+                holder = store.unique_owner(c2, type_name, match_on, uniques.bounded(key))
                 if holder is None:
                     return self.create(CreateCommand(type_name, ops), ctx, c2)
                 return self.update(UpdateCommand(type_name, holder, ops), ctx, c2)
@@ -437,174 +385,6 @@ class Engine:
             return self.run_batch(items, one, all_or_none=all_or_none, key=lambda it: it[0], conn=c)
 
     # -- the steps ---------------------------------------------------------------
-    def _apply(
-        self,
-        rt: RecordType,
-        current: dict[str, Any],
-        ops: Sequence[FieldOp],
-        *,
-        creating: bool,
-        layout: str | None = None,
-    ) -> _Applied:
-        errors: list[FieldError] = []
-        shown = None
-        if layout is not None:
-            ops, shown = constraints.in_layout(rt, layout, ops)
-        data = dict(current)
-        touched: list[str] = []
-        for op in ops:
-            fd = rt.get(op.field)
-            if fd is None:
-                if op.field in SYSTEM_FIELDS:
-                    errors.append(
-                        FieldError(op.field, "READ_ONLY_FIELD", f"{op.field!r} is a read-only system field")
-                    )
-                else:
-                    errors.append(
-                        FieldError(op.path, "UNKNOWN_FIELD", f"{rt.name} has no field {op.field!r}")
-                    )
-                continue
-            if fd.read_only:
-                errors.append(FieldError(op.path, "READ_ONLY_FIELD", f"{op.field!r} is read-only"))
-                continue
-            ft = registry.get(fd.type)
-            try:
-                cur = data.get(fd.name)
-                data[fd.name] = ft.apply(
-                    ft.from_storage(cur, fd) if cur is not None else ft.empty(fd), op, fd
-                )
-            except InvalidValue as exc:
-                errors.extend(exc.to_field_errors(fd.name))
-                continue
-            if fd.name not in touched:
-                touched.append(fd.name)
-        bad = {e.field.split(".")[0].split("[")[0] for e in errors}
-        for name in touched:
-            if name in bad:
-                continue
-            fd = rt.fields[name]
-            ft = registry.get(fd.type)
-            value = data[name]
-            if ft.is_empty(value):
-                kept = ft.stored_when_empty(value, fd)  # e.g. sub-records keep their row-id counter
-                if kept is None:
-                    data.pop(name)
-                else:
-                    data[name] = kept
-                if fd.required:
-                    errors.append(FieldError(name, "REQUIRED", f"{name!r} is required and cannot be cleared"))
-                continue
-            errors.extend(ft.validate(value, fd))
-            # sub-records count their rows
-            items = value.get("rows") if isinstance(value, dict) and fd.type == "sub_records" else value
-            if fd.max_items is not None and isinstance(items, list) and len(items) > fd.max_items:
-                # checked on the resulting set, after every op of the request (add and remove)
-                errors.append(
-                    FieldError(
-                        name,
-                        "TOO_MANY_ITEMS",
-                        f"{name!r} holds at most {fd.max_items} item(s); this change would leave {len(items)}",
-                    )
-                )
-            data[name] = ft.to_storage(value, fd)
-        if creating:
-            for fd in rt:
-                if fd.required and fd.name not in data and fd.name not in bad:
-                    errors.append(FieldError(fd.name, "REQUIRED", f"{fd.name!r} is required"))
-        if shown is not None:
-            errors.extend(constraints.layout_errors(rt, shown, data, bad))
-        errors.extend(constraints.check_errors(rt, data, touched, creating=creating, skip=bad))
-        if errors:
-            raise ValidationFailed(errors)
-        return _Applied(data=data, touched=touched)
-
-    def _check_links(self, conn: Connection, rt: RecordType, applied: _Applied) -> None:
-        wanted: dict[str, set[Any]] = {}
-        where: list[tuple[str, str, Any]] = []
-        for name in applied.touched:
-            if name not in applied.data:
-                continue
-            fd = rt.fields[name]
-            for target, rid in registry.get(fd.type).references(applied.data[name], fd):
-                wanted.setdefault(target, set()).add(rid)
-                where.append((name, target, rid))
-        if not where:
-            return
-        found = {
-            t: (store.existing_user_ids(conn, ids) if t == "users" else store.existing_ids(conn, t, ids))
-            for t, ids in wanted.items()
-        }
-        errors = [
-            FieldError(
-                name,
-                "USER_NOT_FOUND" if t == "users" else "RECORD_NOT_FOUND",
-                f"no active user with id {rid}" if t == "users" else f"no {t} record with id {rid}",
-            )
-            for name, t, rid in where
-            if rid not in found[t]
-        ]
-        if errors:
-            raise ValidationFailed(errors)
-
-    def _claim_uniques(
-        self, conn: Connection, rt: RecordType, record_id: int, old: dict[str, Any], applied: _Applied
-    ) -> None:
-        moves: list[tuple[str, str | None, str | None]] = []
-        for name in applied.touched:
-            fd = rt.fields[name]
-            if not fd.unique:
-                continue
-            ft = registry.get(fd.type)
-            before = ft.unique_key(old[name], fd) if name in old else None
-            after = ft.unique_key(applied.data[name], fd) if name in applied.data else None
-            if before != after:
-                moves.append((name, before, after))
-        touched = set(applied.touched)
-        for group in rt.unique_together:
-            if touched.intersection(group):
-                before = composite_key(rt, group, old)
-                after = composite_key(rt, group, applied.data)
-                if before != after:
-                    moves.append(("+".join(group), before, after))
-        if not moves:
-            return
-        errors: list[FieldError] = []
-        # a savepoint of its own, so a refused record of a batch leaves no claim behind
-        with conn.begin_nested() as sp:
-            for name, before, after in moves:
-                if before is not None:
-                    store.release_unique(conn, rt.name, name, _bounded(before), record_id)
-                if after is not None and not store.claim_unique(
-                    conn, rt.name, name, _bounded(after), record_id
-                ):
-                    holder = store.unique_owner(conn, rt.name, name, _bounded(after))
-                    what = " and ".join(repr(n) for n in name.split("+"))
-                    errors.append(
-                        FieldError(
-                            name,
-                            "DUPLICATE_VALUE",
-                            f"{what} must be unique{' together' if '+' in name else ''}; "
-                            f"record {holder} has this value",
-                        )
-                    )
-            if errors:
-                sp.rollback()
-        if errors:
-            raise Duplicate(f"{len(errors)} unique value(s) already taken", errors=errors)
-
-    def _diff(
-        self, rt: RecordType, old: dict[str, Any], new: dict[str, Any], names: Sequence[str]
-    ) -> list[Change]:
-        out = []
-        for name in names:
-            fd = rt.fields[name]
-            ft = registry.get(fd.type)
-            o = ft.to_json(ft.from_storage(old[name], fd) if name in old else None, fd)
-            n = ft.to_json(ft.from_storage(new[name], fd) if name in new else None, fd)
-            if o != n:
-                out.append(Change(name, o, n))
-        return out
-
     def _automate(
         self, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
     ) -> WriteResult:
@@ -614,55 +394,6 @@ class Engine:
         if last is None:
             return result
         return replace(result, version=last.version, record=last.record)
-
-    def _record_change(
-        self,
-        conn: Connection,
-        rt: RecordType,
-        record_id: int,
-        version: int,
-        op: str,
-        ctx: Context,
-        at: int,
-        changes: list[Change],
-    ) -> None:
-        self._record_changes(conn, rt, [(record_id, version, changes)], op, ctx, at)
-
-    def _record_changes(
-        self,
-        conn: Connection,
-        rt: RecordType,
-        items: Sequence[tuple[int, int, list[Change]]],
-        op: str,
-        ctx: Context,
-        at: int,
-    ) -> None:
-        """History rows and outbox events, in the caller's transaction: never one without the other."""
-        event = _EVENTS[op]
-        stamp = to_iso(at)
-        store.insert_history_many(
-            conn,
-            [
-                {"record_type": rt.name, "record_id": rid, "version": version, "op": op, "actor": ctx.actor,
-                 "channel": ctx.channel, "at": at, "changes": [c.to_json() for c in changes],
-                 "reason": ctx.reason, "client_id": ctx.client_id}
-                for rid, version, changes in items
-            ],
-        )  # fmt: skip
-        store.insert_outbox_many(
-            conn,
-            [
-                {"event_type": event, "record_type": rt.name, "record_id": rid, "version": version,
-                 "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at, "delivered_at": None,
-                 "payload": {"type": event, "record_type": rt.name, "record_id": rid, "version": version,
-                             "actor": ctx.actor, "client_id": ctx.client_id, "channel": ctx.channel, "at": stamp,
-                             "skip_automation": ctx.skip_automation, "changes": [c.to_json() for c in changes]}}
-                for rid, version, changes in items
-            ],
-        )  # fmt: skip
-
-
-_EVENTS = {"create": "record.created", "update": "record.updated", "delete": "record.deleted"}
 
 
 @dataclass(frozen=True)
@@ -695,20 +426,3 @@ class _Pending:
     after: _RowState
     changes: list[Change]
     result: WriteResult
-
-
-def composite_key(rt: RecordType, group: Sequence[str], data: dict[str, Any]) -> str | None:
-    """The unique key of a ``unique_together`` group: each field's unique key in a JSON list
-    (null for an empty one); None when every field of the group is empty."""
-    keys: list[str | None] = []
-    for name in group:
-        fd = rt.fields[name]
-        keys.append(registry.get(fd.type).unique_key(data[name], fd) if name in data else None)
-    if all(k is None for k in keys):
-        return None
-    return json.dumps(keys, ensure_ascii=False, separators=(",", ":"))
-
-
-def _bounded(key: str) -> str:
-    """Unique values longer than the index column are compared by digest."""
-    return key if len(key) <= 400 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
