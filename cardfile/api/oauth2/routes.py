@@ -27,7 +27,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from cardfile.api.native.http import json_response, limited, services_of
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import page
 from cardfile.auth.oauth2 import storage
 from cardfile.auth.oauth2.server import (

@@ -41,7 +41,8 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cardfile.api.native.http import json_response, services_of
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import vendor
 from cardfile.api.oauth2.vendor import VendorPath
 from cardfile.auth import scopes as scope_rules

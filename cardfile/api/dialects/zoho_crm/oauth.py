@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cardfile.api.dialects.zoho_crm.auth import split_scopes, to_cardfile_scopes
-from cardfile.api.native.http import limited
+from cardfile.api.kit.ratelimit import limited
 from cardfile.api.oauth2 import vendor
 from cardfile.auth import scopes as scope_rules
 from cardfile.auth.oauth2.server import FormRequest, token
