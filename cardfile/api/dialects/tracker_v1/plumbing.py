@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.responses import Response
@@ -33,7 +33,6 @@ __all__ = [
 
 GROUP = "tracker"
 CHANNEL = "tracker_v1"
-T = TypeVar("T")
 MEDIA_TYPES = MediaTypes(
     pattern=re.compile(r"^(application|text)/([a-z0-9.+-]*\+)?json$|^application/json-patch\+json$"),
     hint="application/json-patch+json or application/json",

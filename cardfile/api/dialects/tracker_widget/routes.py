@@ -12,7 +12,7 @@ written unless everything succeeds.
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.engine import Connection
@@ -47,7 +47,6 @@ from cardfile.services import Services
 __all__ = ["CHANNEL", "PREFIX", "RATE_GROUP", "RATE_LIMIT", "create_app", "router"]
 
 log = logging.getLogger("cardfile.api.tracker_widget")
-T = TypeVar("T")
 
 CHANNEL = "tracker-widget"  # the channel written to history and events
 # The widget's own rate-limit group. The seed states no limit; the Tracker family's is

@@ -16,7 +16,7 @@ import email.utils
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy.engine import Connection
@@ -62,7 +62,6 @@ from cardfile.services import Services
 __all__ = ["CHANNEL", "RATE_GROUP", "router"]
 
 log = logging.getLogger("cardfile.api.zoho_crm")
-T = TypeVar("T")
 
 CHANNEL = "zoho"
 RATE_GROUP = "zoho"
