@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cardfile.engine.defaults import check_derived
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.registry import UnknownFieldType
@@ -153,6 +154,7 @@ class Catalog:
                             raise SchemaError(f"{rt.name}: unique_together takes single-value fields only")
                     for check in rt.checks:
                         check_conditions(rt.name, check)
+                    check_derived(rt, {**existing.types, **{t.name: t for p in packs for t in p.types}})
                     old = existing.get(rt.name)
                     custom = [f for f in old if f.custom and f.name not in rt.fields] if old else []
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)
@@ -174,6 +176,10 @@ class Catalog:
                 ) from exc
             if fd.name in rt.fields:
                 raise Conflict(f"{type_name} already has a field {fd.name!r}")
+            try:
+                check_derived(rt.with_field(fd), self.current(conn).types)
+            except SchemaError as exc:
+                raise ValidationFailed([FieldError(fd.name, "INVALID_FIELD", str(exc))]) from exc
             if fd.required:
                 # existing records have no value, so a new field cannot start out required
                 raise ValidationFailed(
@@ -202,6 +208,11 @@ class Catalog:
                     check_field(fd, {*types, rt.name})
                 except SchemaError as exc:
                     errors.append(FieldError(fd.name, "INVALID_FIELD", str(exc)))
+            try:
+                if not errors:
+                    check_derived(rt, {**types, rt.name: rt})
+            except SchemaError as exc:
+                errors.append(FieldError("fields", "INVALID_FIELD", str(exc)))
             if errors:
                 raise ValidationFailed(errors)
             schema_store.save_type(conn, rt.name, type_to_definition(rt), rt.pack)

@@ -22,6 +22,7 @@ from cardfile.engine import permissions as perm
 from cardfile.engine.apply import apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.defaults import default_ops
 from cardfile.engine.events import record_changes
 from cardfile.engine.links import check_links
 from cardfile.engine.preconditions import check_preconditions
@@ -119,17 +120,8 @@ class Engine:
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
         self._authorize_write(rt, "CREATE", cmd.ops, ctx)
-        ops = list(cmd.ops)
-        if (
-            perm.restricted(ctx.principal, rt)
-            and rt.owner_field
-            and not any(o.field == rt.owner_field for o in ops)
-        ):
-            assert ctx.principal is not None
-            ops.append(
-                FieldOp(rt.owner_field, "set", ctx.principal.user_id)
-            )  # a standard user owns what they create
-        applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout)
+        filled = default_ops(conn, self.catalog, rt, cmd.ops, ctx)
+        applied = apply_ops(rt, {}, cmd.ops, creating=True, layout=cmd.layout, defaults=filled)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:

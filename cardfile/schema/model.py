@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from cardfile.schema.defaults import FieldDefault, parse_mirror
+
 __all__ = [
     "SYSTEM_FIELDS",
     "Check",
@@ -70,6 +72,8 @@ class FieldDef:
     custom: bool = False  # added at runtime through the metadata API
     admin_only: bool = False  # only admins may write it
     max_items: int | None = None  # multi-value fields: the most items the field may hold
+    default: FieldDefault | None = None  # what a record created without the field holds
+    mirror: str | None = None  # "<field>[.<column>]": holds the first item of that field
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -103,6 +107,10 @@ class FieldDef:
             out["default_currency"] = self.default_currency
         if self.max_items is not None:
             out["max_items"] = self.max_items
+        if self.default is not None:
+            out["default"] = self.default.to_json()
+        if self.mirror is not None:
+            out["mirror"] = self.mirror
         return out
 
     @classmethod
@@ -115,6 +123,7 @@ class FieldDef:
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
             "max_items",
         }  # fmt: skip
+        known |= {"default", "mirror"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise SchemaError(f"unknown field attribute(s): {', '.join(unknown)}")
@@ -153,6 +162,8 @@ class FieldDef:
                 custom=custom or bool(data.get("custom", False)),
                 admin_only=bool(data.get("admin_only", False)),
                 max_items=_opt_int(data.get("max_items"), "max_items"),
+                default=FieldDefault.from_json(data.get("default")),
+                mirror=parse_mirror(data.get("mirror")),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc

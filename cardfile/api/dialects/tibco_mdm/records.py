@@ -39,17 +39,14 @@ from cardfile.api.dialects.tibco_mdm.repository import (
 )
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
-from cardfile.engine.commands import MISSING, Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import list_records
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, Duplicate, FieldError, NotFound, ValidationFailed
-from cardfile.schema.model import FieldDef
 from cardfile.services import Services
 
 __all__ = ["delete_record", "read_record", "resolve", "write_record"]
 
-NEW_STATE = "UNCONFIRMED"  # a record added without a state, before processing
-_NO_STATE = FieldDef(STATE, "text")
 _PATH = re.compile(r"^(?P<base>[a-z0-9_+]+)(?:\[(?P<row>[0-9]+)\])?(?:\.(?P<col>[a-z0-9_]+))?(?P<rest>.*)$")
 
 
@@ -133,8 +130,6 @@ def write_record(
             ops.append(FieldOp(ID, "set", _str(req.ref.product_id)))
         if req.ref.product_id_ext not in (None, ""):
             ops.append(FieldOp(ID_EXT, "set", _str(req.ref.product_id_ext)))
-        if req.state is MISSING and NEW_STATE in repo.rt.fields.get(STATE, _NO_STATE).option_keys:
-            ops.append(FieldOp(STATE, "set", NEW_STATE))
     else:
         record_id = resolve(svc, conn, repo, req.ref)
         current = svc.engine.get(repo.type, record_id, conn)

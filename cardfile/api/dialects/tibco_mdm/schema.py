@@ -23,6 +23,7 @@ from cardfile.schema.model import FieldDef, RecordType, SchemaError, is_valid_na
 __all__ = ["definition_json", "new_repository", "snake"]
 
 STATES = ["DRAFT", "UNCONFIRMED", "CONFIRMED", "REJECTED"]
+NEW_STATE = "UNCONFIRMED"  # the state's default: a record added without one, before processing
 _ATTR_KEYS = {"name", "displayName", "type", "required", "maxLength", "min", "max", "options", "multivalue"}
 
 
@@ -37,7 +38,7 @@ def _identity() -> list[FieldDef]:
     return [
         FieldDef(ID, "text", label="Product ID", required=True, max_length=255),
         FieldDef(ID_EXT, "text", label="Product ID extension", max_length=255),
-        FieldDef.from_json({"name": STATE, "type": "single_select", "options": STATES}),
+        FieldDef.from_json({"name": STATE, "type": "single_select", "options": STATES, "default": NEW_STATE}),
         FieldDef(DELETED, "boolean"),
     ]
 

@@ -344,13 +344,10 @@ async def update_record(request: Request, version: str, module: str, record_id: 
 
 
 # -- insert and upsert ---------------------------------------------------------------------------
-def _create_ops(rt: RecordType, rec: Any, principal: Principal) -> tuple[FieldOp, ...]:
+def _create_ops(rt: RecordType, rec: Any) -> tuple[FieldOp, ...]:
     if not isinstance(rec, Mapping):
         raise BadRequest("each item of 'data' is a record: a JSON object")
-    ops = record_ops(rt, rec, lambda: {})
-    if rt.owner_field and principal.user_id is not None and not any(o.field == rt.owner_field for o in ops):
-        ops = (*ops, FieldOp(rt.owner_field, "set", principal.user_id))  # Zoho: the caller owns what they add
-    return ops
+    return record_ops(rt, rec, lambda: {})  # the owner's default (the caller) is the pack's
 
 
 async def _insert(request: Request, version: str, module: str) -> Response:
@@ -368,7 +365,7 @@ async def _insert(request: Request, version: str, module: str) -> Response:
         ctx = _context(principal)
 
         def one(c: Connection, rec: Any) -> WriteResult:
-            ops = _create_ops(rt, rec, principal)
+            ops = _create_ops(rt, rec)
             _check_record(rt, ops, dict)
             _check_dependents(c, rt, ops)
             return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
@@ -433,7 +430,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                             break
             if holder is None:
                 how[i] = ("insert", None)
-                ops = _create_ops(rt, rec, principal)
+                ops = _create_ops(rt, rec)
                 _check_record(rt, ops, dict)
                 _check_dependents(c, rt, ops)
                 return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
