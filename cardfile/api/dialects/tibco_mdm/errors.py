@@ -25,6 +25,7 @@ from cardfile.errors import (
     BadRequest,
     CardfileError,
     Conflict,
+    LinkedRecordLocked,
     Locked,
     NotFound,
     PayloadTooLarge,
@@ -32,6 +33,7 @@ from cardfile.errors import (
     PreconditionFailed,
     PreconditionRequired,
     RateLimited,
+    RecordFrozen,
     Unauthenticated,
     UnknownRecordType,
     UnsupportedMediaType,
@@ -49,6 +51,8 @@ _STATUS: dict[type[CardfileError], int] = {
     BadRequest: 400,
     ValidationFailed: 400,
     Conflict: 400,  # a duplicate productId/productIdExt is a validation error of the record
+    RecordFrozen: 400,  # e.g. a record marked deleted, modified without being restored
+    LinkedRecordLocked: 400,
     UnknownRecordType: 400,  # an unknown repository
     NotFound: 404,
     Unauthenticated: 401,
