@@ -304,6 +304,9 @@ class FrozenState:
         values = data.get("in")
         if not isinstance(values, list) or not values or any(isinstance(v, list | dict) for v in values):
             raise SchemaError(f"frozen state {name!r}: 'in' is a list of values")
+        keys = fields[fname].option_keys
+        if keys and not set(values) <= keys:
+            raise SchemaError(f"frozen state {name!r}: 'in' names options of {fname!r}")
         allow, refuse = data.get("allow") or [], data.get("refuse") or ["update"]
         if not isinstance(allow, list) or any(a not in fields for a in allow):
             raise SchemaError(f"frozen state {name!r}: allow lists fields of the type")

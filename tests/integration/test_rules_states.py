@@ -364,11 +364,38 @@ def test_runtime_repositories_soft_delete_too(world: World) -> None:
         {"frozen_states": [{"name": "x", "field": "flag", "in": [True], "refuse": ["read"]}]},
         {"frozen_states": [{"name": "x", "field": "flag", "in": [True], "allow": ["nope"]}]},
         {"frozen_states": [{"name": "x", "field": "flag", "in": [True], "when": []}]},
+        {"frozen_states": [{"name": "x", "field": "stage", "in": ["nope"]}]},
         {"soft_delete": {"field": "title"}},
         {"soft_delete": {"field": "flag", "cascade": ["title"]}},
     ],
 )
 def test_bad_definitions_are_refused(tdef: dict[str, Any]) -> None:
-    fields = [{"name": "flag", "type": "boolean"}, {"name": "title", "type": "text"}]
+    fields = [{"name": "flag", "type": "boolean"}, {"name": "title", "type": "text"},
+              {"name": "stage", "type": "single_select", "options": ["a", "b"]}]  # fmt: skip
     with pytest.raises(SchemaError):
         parse_pack("p", {"types": {"t": {"fields": fields, **tdef}}})
+
+
+# -- a state that refuses deletes too, through the engine ------------------------------------
+def test_a_state_may_refuse_deletes(svc: Services) -> None:
+    from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+    from cardfile.errors import RecordFrozen
+
+    pack = parse_pack("tickets", {"types": {"ticket": {
+        "fields": [{"name": "title", "type": "text"},
+                   {"name": "status", "type": "single_select", "options": ["open", "closed"]}],
+        "frozen_states": [{"name": "closed", "field": "status", "in": ["closed"], "allow": ["status"],
+                           "refuse": ["update", "delete"]}],
+    }}})  # fmt: skip
+    svc.catalog.install([pack])
+    ctx = Context("tester")
+    rid = svc.engine.create(CreateCommand("ticket", (FieldOp("title", "set", "T"),)), ctx).id
+    svc.engine.update(UpdateCommand("ticket", rid, (FieldOp("status", "set", "closed"),)), ctx)
+    with pytest.raises(RecordFrozen) as refused:
+        svc.engine.update(UpdateCommand("ticket", rid, (FieldOp("title", "set", "U"),)), ctx)
+    assert refused.value.extra["state"] == "closed" and refused.value.status == 409
+    with pytest.raises(RecordFrozen):
+        svc.engine.delete(DeleteCommand("ticket", rid), ctx)
+    assert svc.engine.get("ticket", rid)["title"] == "T"
+    svc.engine.update(UpdateCommand("ticket", rid, (FieldOp("status", "set", "open"),)), ctx)
+    assert svc.engine.delete(DeleteCommand("ticket", rid), ctx).deleted
