@@ -27,7 +27,7 @@ from cardfile.schema.model import (
     SchemaError,
     is_valid_name,
 )
-from cardfile.schema.packs import Pack, parse_checks, parse_layouts
+from cardfile.schema.packs import Pack, parse_checks, parse_frozen_states, parse_layouts, parse_soft_delete
 from cardfile.store import schema_store
 from cardfile.store.database import Database
 
@@ -65,6 +65,10 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
         raise SchemaError(f"field {fd.name!r}: only single-value fields can be unique")
     if fd.max_items is not None and not registry.get(fd.type).multi:
         raise SchemaError(f"field {fd.name!r}: only multi-value fields take max_items")
+    if fd.refuse_locked and (nested or fd.type not in ("lookup", "multi_lookup", "sub_records")):
+        raise SchemaError(
+            f"field {fd.name!r}: refuse_locked is for link fields (on a sub_records field, not its columns)"
+        )
 
 
 def type_to_definition(rt: RecordType) -> dict[str, Any]:
@@ -81,6 +85,10 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         out["layouts"] = {n: lay.to_json() for n, lay in rt.layouts.items()}
     if rt.checks:
         out["checks"] = [c.to_json() for c in rt.checks]
+    if rt.frozen_states:
+        out["frozen_states"] = [s.to_json() for s in rt.frozen_states]
+    if rt.soft_delete is not None:
+        out["soft_delete"] = rt.soft_delete.to_json()
     return out
 
 
@@ -100,6 +108,8 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         unique_together=tuple(tuple(g) for g in d.get("unique_together") or ()),
         layouts=parse_layouts(d.get("layouts"), fields, name),
         checks=parse_checks(d.get("checks"), fields, name),
+        frozen_states=parse_frozen_states(d.get("frozen_states"), fields, name),
+        soft_delete=parse_soft_delete(d.get("soft_delete"), fields, name),
     )
 
 
