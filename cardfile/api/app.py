@@ -13,6 +13,7 @@ from cardfile.api import oauth2
 from cardfile.api.dialects import highlevel, tibco_mdm, tracker_widget, zoho_crm
 from cardfile.api.dialects.tracker_v1.routes import create_app as tracker_v1_app
 from cardfile.api.kit.guard import install_guard
+from cardfile.api.kit.mount import include_flat
 from cardfile.api.kit.problems import PROBLEMS
 from cardfile.api.kit.ratelimit import RateLimitHeaders
 from cardfile.api.kit.responses import json_response
@@ -46,12 +47,10 @@ def create_app(services: Services) -> FastAPI:
     install_guard(app, PROBLEMS)  # the native API's errors; each dialect's app has its own guard
     app.add_middleware(RateLimitHeaders)
 
-    # Included one level deep: every nesting of routers is another matching pass per request;
-    # records first, as most requests are for records.
-    app.include_router(records.router, prefix="/api")
-    app.include_router(webhooks.router, prefix="/api")
-    app.include_router(automation.router, prefix="/api")
-    app.include_router(types.router, prefix="/api")
+    # The native routes at the top level (kit/mount.include_flat): every nesting of routers
+    # is another matching pass per request; records first, as most requests are for records.
+    for router in (records.router, webhooks.router, automation.router, types.router):
+        include_flat(app, router, prefix="/api")
     app.include_router(oauth2.router)
     # Every dialect the same way: its own application (kit/mount.py) with its error guard.
     app.mount(tracker_widget.PREFIX, tracker_widget.create_app(services))  # /tracker/api/widget/...
