@@ -49,7 +49,9 @@ def create_app(services: Services) -> FastAPI:
 
     # The native routes at the top level (kit/mount.include_flat): every nesting of routers
     # is another matching pass per request; records first, as most requests are for records.
-    for router in (records.router, webhooks.router, automation.router, types.router):
+    # The single-record PATCH, the hot path, is matched first (no other PATCH route has its path).
+    include_flat(app, records.router, prefix="/api", first=[("PATCH", "/records/{type_name}/{record_id}")])
+    for router in (webhooks.router, automation.router, types.router):
         include_flat(app, router, prefix="/api")
     app.include_router(oauth2.router)
     # Every dialect the same way: its own application (kit/mount.py) with its error guard.

@@ -47,9 +47,9 @@ def bearer_token(request: Request) -> str | None:
     """The credential of ``Authorization: Bearer <...>``, read as the ``bearer`` dependency
     reads it, for code that does without FastAPI's dependencies."""
     scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
-    if not (scheme and credentials):
+    if not (scheme and credentials) or scheme.lower() != "bearer":
         return None
-    return scheme_token(HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials))
+    return credentials.strip() or None  # as scheme_token, without building the pydantic model
 
 
 def require_credentials(request: Request, token: str | None) -> Credentials:

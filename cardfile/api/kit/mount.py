@@ -42,15 +42,26 @@ def api_app(
     return app
 
 
-def include_flat(app: FastAPI, router: APIRouter, *, prefix: str = "") -> None:
+def include_flat(
+    app: FastAPI, router: APIRouter, *, prefix: str = "", first: Sequence[tuple[str, str]] = ()
+) -> None:
     """The routes of ``router`` as routes of ``app`` itself, under ``prefix``.
 
     FastAPI's ``include_router`` nests the router: each request that reaches it pays a
     second matching pass (about as much as the engine's work on a single-record PATCH).
     Each route is re-created as ``include_router`` did before it nested: its own path,
     dependencies (the router's included), tags and documentation, and its route class
-    (``PlainRoute`` keeps serving what it can plainly)."""
-    for route in router.routes:
+    (``PlainRoute`` keeps serving what it can plainly).
+
+    ``first``: ``(method, path)`` of routes matched ahead of the others (a hot path: each
+    route tried before it costs a match); only for a path no other route of that method
+    matches, so the order changes no answer."""
+    hot = set(first)
+    routes = sorted(
+        router.routes,
+        key=lambda r: not (isinstance(r, APIRoute) and any((m, r.path) in hot for m in r.methods or ())),
+    )
+    for route in routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"include_flat takes API routes only, not {route!r}")
         app.router.add_api_route(
