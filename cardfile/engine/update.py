@@ -26,6 +26,7 @@ from cardfile.engine.events import record_changes
 from cardfile.engine.links import check_links
 from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.records import record_json
+from cardfile.engine.resolve import resolve_ops
 from cardfile.engine.results import Change, WriteResult
 from cardfile.errors import (
     BatchFailed,
@@ -129,6 +130,7 @@ class Engine:
             ops.append(
                 FieldOp(rt.owner_field, "set", ctx.principal.user_id)
             )  # a standard user owns what they create
+        ops = resolve_ops(conn, self.catalog, rt, {}, ops)  # input judged by other records
         applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
@@ -202,7 +204,8 @@ class Engine:
             precision=cmd.unmodified_since_precision,
         )
         old = row.data
-        applied = apply_ops(rt, old, cmd.ops, creating=False, layout=cmd.layout)
+        ops = resolve_ops(conn, self.catalog, rt, old, cmd.ops)  # input judged by other records
+        applied = apply_ops(rt, old, ops, creating=False, layout=cmd.layout)
         changes = diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(

@@ -70,6 +70,7 @@ class FieldDef:
     custom: bool = False  # added at runtime through the metadata API
     admin_only: bool = False  # only admins may write it
     max_items: int | None = None  # multi-value fields: the most items the field may hold
+    upsert_by: str | None = None  # sub_records: the column rows are matched on (one row per value)
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -103,6 +104,8 @@ class FieldDef:
             out["default_currency"] = self.default_currency
         if self.max_items is not None:
             out["max_items"] = self.max_items
+        if self.upsert_by:
+            out["upsert_by"] = self.upsert_by
         return out
 
     @classmethod
@@ -113,7 +116,7 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
-            "max_items",
+            "max_items", "upsert_by",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -153,6 +156,7 @@ class FieldDef:
                 custom=custom or bool(data.get("custom", False)),
                 admin_only=bool(data.get("admin_only", False)),
                 max_items=_opt_int(data.get("max_items"), "max_items"),
+                upsert_by=data.get("upsert_by"),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc
