@@ -312,7 +312,7 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                 def current(rid: int = rid) -> Mapping[str, Any]:
                     return svc.engine.get(rt.name, rid, conn)
 
-                ops = record_ops(rt, rec, current)
+                ops = record_ops(rt, rec)
                 _check_record(rt, ops, current)
                 _check_dependents(conn, rt, ops)
                 cmds.append(
@@ -347,7 +347,7 @@ async def update_record(request: Request, version: str, module: str, record_id: 
 def _create_ops(rt: RecordType, rec: Any, principal: Principal) -> tuple[FieldOp, ...]:
     if not isinstance(rec, Mapping):
         raise BadRequest("each item of 'data' is a record: a JSON object")
-    ops = record_ops(rt, rec, lambda: {})
+    ops = record_ops(rt, rec)
     if rt.owner_field and principal.user_id is not None and not any(o.field == rt.owner_field for o in ops):
         ops = (*ops, FieldOp(rt.owner_field, "set", principal.user_id))  # Zoho: the caller owns what they add
     return ops
@@ -443,7 +443,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
             def current() -> Mapping[str, Any]:
                 return svc.engine.get(rt.name, rid, c)
 
-            ops = record_ops(rt, rec, current)
+            ops = record_ops(rt, rec)
             _check_record(rt, ops, current)
             _check_dependents(c, rt, ops)
             try:
