@@ -197,7 +197,7 @@ class SubRecords(FieldType):
     def _remove(self, work: _Rows, raws: list[Any], field: FieldDef) -> None:
         gone: set[int] = set()
         for i, row_id in enumerate(raws):
-            if isinstance(row_id, dict):
+            if isinstance(row_id, dict) and "id" not in row_id:  # by column values, never by id
                 gone.update(self._matching(work, row_id, f"[{i}]", field))
             elif not _is_row_id(row_id):
                 work.fail("NOT_A_ROW_ID", f"expected a row id (an integer), got {row_id!r:.40}", f"[{i}]")
