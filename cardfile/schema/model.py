@@ -77,6 +77,7 @@ class FieldDef:
     default: FieldDefault | None = None  # what a record created without the field holds
     mirror: str | None = None  # "<field>[.<column>]": holds the first item of that field
     refuse_locked: bool = False  # link fields: a write may not add a link to a locked record
+    upsert_by: str | None = None  # sub_records: the column rows are matched on (one row per value)
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -114,6 +115,8 @@ class FieldDef:
             out["default"] = self.default.to_json()
         if self.mirror is not None:
             out["mirror"] = self.mirror
+        if self.upsert_by:
+            out["upsert_by"] = self.upsert_by
         return out
 
     @classmethod
@@ -124,7 +127,7 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
-            "max_items", "refuse_locked",
+            "max_items", "refuse_locked", "upsert_by",
         }  # fmt: skip
         known |= {"default", "mirror"}
         unknown = sorted(set(data) - known)
@@ -168,6 +171,7 @@ class FieldDef:
                 default=FieldDefault.from_json(data.get("default")),
                 mirror=parse_mirror(data.get("mirror")),
                 refuse_locked=bool(data.get("refuse_locked", False)),
+                upsert_by=data.get("upsert_by"),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc
