@@ -15,14 +15,13 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 
 from cardfile.auth.principal import Principal
-from cardfile.automation import locks
-from cardfile.automation.runner import run_rules
 from cardfile.engine import batches, uniques
 from cardfile.engine import permissions as perm
-from cardfile.engine.apply import apply_ops, diff
+from cardfile.engine.apply import Applied, apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.events import record_changes
+from cardfile.engine.hooks import Hooks
 from cardfile.engine.links import check_links
 from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.records import record_json
@@ -33,6 +32,7 @@ from cardfile.errors import (
     FieldError,
     NotFound,
     PermissionDenied,
+    RecordLocked,
     ValidationFailed,
 )
 from cardfile.fieldtypes import registry
@@ -59,12 +59,19 @@ class _Applied:
 
 class Engine:
     def __init__(
-        self, db: Database, catalog: Catalog, *, batch_limit: int = 100, rule_depth: int = 5
+        self,
+        db: Database,
+        catalog: Catalog,
+        *,
+        batch_limit: int = 100,
+        rule_depth: int = 5,
+        hooks: Hooks | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.batch_limit = batch_limit
         self.rule_depth = rule_depth  # automation rules firing rules: at most this many in a chain
+        self.hooks = hooks or Hooks()  # automation, plugged in by services.py (engine/hooks.py)
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
@@ -118,7 +125,7 @@ class Engine:
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._create(c, rt, cmd, ctx))
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
-        self._authorize_write(rt, "CREATE", cmd.ops, ctx)
+        self._authorize_write(rt, "CREATE", cmd.ops, ctx, conn)
         ops = list(cmd.ops)
         if (
             perm.restricted(ctx.principal, rt)
@@ -130,6 +137,7 @@ class Engine:
                 FieldOp(rt.owner_field, "set", ctx.principal.user_id)
             )  # a standard user owns what they create
         applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout)
+        applied, ctx = self._amend(conn, rt, "create", {}, applied, ctx, creating=True)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
@@ -160,14 +168,20 @@ class Engine:
             rt = self.catalog.record_type(c, cmd.type)
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._update(c, rt, cmd, ctx))
 
-    def _authorize_write(self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context) -> None:
+    def _authorize_write(
+        self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context, conn: Connection
+    ) -> None:
         perm.require(ctx.principal, rt, action)
         perm.require_fields(ctx.principal, rt, (o.field for o in ops))
-        if ctx.skip_automation or ctx.skip:
+        if ctx.skip_automation or (ctx.skip and ctx.skip - self._optional_features(conn, rt)):
             perm.require_automation_skip(ctx.principal)
 
+    def _optional_features(self, conn: Connection, rt: RecordType) -> frozenset[str]:
+        find = self.hooks.optional_features
+        return find(conn, rt) if find is not None else frozenset()
+
     def _update(self, conn: Connection, rt: RecordType, cmd: UpdateCommand, ctx: Context) -> WriteResult:
-        self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
+        self._authorize_write(rt, "UPDATE", cmd.ops, ctx, conn)
         row = store.get_record(conn, rt.name, cmd.id, lock=True)
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
@@ -175,7 +189,7 @@ class Engine:
         locked = not ctx.rule_chain and row.locked_by is not None
         out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at, locked=locked)
         if isinstance(out, _Pending):
-            self._write_updates(conn, rt, [out], ctx, at)
+            self._write_updates(conn, rt, [out], out.ctx or ctx, at)
             return self._automate(conn, rt, out.result, "update", ctx)
         return out
 
@@ -193,7 +207,7 @@ class Engine:
         """Everything that can refuse an update; the row itself is written by _write_updates."""
         perm.require_visible(ctx.principal, rt, row.id, row.data)
         if locked:
-            raise locks.refuse(rt.name, row.id)
+            raise _locked(rt.name, row.id)
         check_preconditions(
             conn,
             row,
@@ -203,6 +217,7 @@ class Engine:
         )
         old = row.data
         applied = apply_ops(rt, old, cmd.ops, creating=False, layout=cmd.layout)
+        applied, amended = self._amend(conn, rt, "update", old, applied, ctx, creating=False)
         changes = diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(
@@ -219,6 +234,7 @@ class Engine:
         version = row.version + 1
         record = record_json(rt, row, applied.data)
         record.update(version=version, modified_at=to_iso(at), modified_by=ctx.actor)
+        own = None if amended is ctx else amended  # a before-write hook gave this change a reason
         result = WriteResult(
             type=rt.name,
             id=cmd.id,
@@ -230,7 +246,7 @@ class Engine:
             committed=not cmd.validate_only,
         )
         after = replace(row, version=version, data=applied.data, modified_at=at, modified_by=ctx.actor)
-        return _Pending(row=row, after=after, changes=changes, result=result)
+        return _Pending(row=row, after=after, changes=changes, result=result, ctx=own)
 
     def _write_updates(
         self, conn: Connection, rt: RecordType, pending: Sequence[_Pending], ctx: Context, at: int
@@ -239,7 +255,11 @@ class Engine:
         if not pending:
             return
         store.update_records(conn, [(p.row.id, p.row.version, p.after.data) for p in pending], ctx.actor, at)
-        record_changes(conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at)
+        plain = [p for p in pending if p.ctx is None]
+        record_changes(conn, rt, [(p.row.id, p.after.version, p.changes) for p in plain], "update", ctx, at)
+        for p in pending:  # amended by a before-write hook: the history row gets its own reason
+            if p.ctx is not None:
+                record_changes(conn, rt, [(p.row.id, p.after.version, p.changes)], "update", p.ctx, at)
 
     # -- delete -------------------------------------------------------------------
     def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -251,7 +271,7 @@ class Engine:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
             perm.require_visible(ctx.principal, rt, cmd.id, row.data)
             if not ctx.rule_chain and row.locked_by is not None:
-                raise locks.refuse(rt.name, cmd.id)
+                raise _locked(rt.name, cmd.id)
             check_preconditions(
                 c,
                 row,
@@ -318,7 +338,7 @@ class Engine:
             pending: list[_Pending] = []
             for cmd in cmds:
                 try:
-                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
+                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx, c)
                     row = rows.get(cmd.id)
                     if row is None or cmd.type != rt.name:
                         raise NotFound(f"no {cmd.type} record with id {cmd.id}")
@@ -385,15 +405,50 @@ class Engine:
             return self.run_batch(items, one, all_or_none=all_or_none, key=lambda it: it[0], conn=c)
 
     # -- the steps ---------------------------------------------------------------
+    def _amend(
+        self,
+        conn: Connection,
+        rt: RecordType,
+        trigger: str,
+        old: dict[str, Any],
+        applied: Applied,
+        ctx: Context,
+        *,
+        creating: bool,
+    ) -> tuple[Applied, Context]:
+        """Let the before-write hooks add ops to the change (applied on top of the request's,
+        in the same version); the context then carries their reason for the history row."""
+        for hook in self.hooks.before_write:
+            amendment = hook(conn, rt, trigger, old, applied.data, applied.touched, ctx)
+            if amendment is None or not amendment.ops:
+                continue
+            more = apply_ops(rt, applied.data, amendment.ops, creating=creating)
+            applied = Applied(
+                more.data, [*applied.touched, *(n for n in more.touched if n not in applied.touched)]
+            )
+            if amendment.reason:
+                ctx = replace(ctx, reason="; ".join(filter(None, [ctx.reason, amendment.reason])))
+        return applied, ctx
+
     def _automate(
         self, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
     ) -> WriteResult:
-        """Run the type's automation rules on a written change (same transaction); the
-        result then shows the record as the rules left it, with the caller's own changes."""
-        last = run_rules(self, conn, rt, result, trigger, ctx)
-        if last is None:
-            return result
-        return replace(result, version=last.version, record=last.record)
+        """Run the after-write hooks (automation rules) on a written change (same transaction);
+        the result then shows the record as they left it, with the caller's own changes."""
+        for hook in self.hooks.after_write:
+            last = hook(self, conn, rt, result, trigger, ctx)
+            if last is not None:
+                result = replace(result, version=last.version, record=last.record)
+        return result
+
+
+def _locked(record_type: str, record_id: int) -> RecordLocked:
+    """The refusal of a change to a record an automation rule locked (``records.locked_by``)."""
+    return RecordLocked(
+        f"{record_type} record {record_id} is locked by an automation rule; an admin may unlock it",
+        record_type=record_type,
+        record_id=record_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -426,3 +481,4 @@ class _Pending:
     after: _RowState
     changes: list[Change]
     result: WriteResult
+    ctx: Context | None = None  # the change's own context, when a before-write hook gave it a reason
