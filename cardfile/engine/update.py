@@ -20,7 +20,7 @@ from cardfile.engine import permissions as perm
 from cardfile.engine.apply import Applied, apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
-from cardfile.engine.events import record_changes
+from cardfile.engine.events import change_events, record_changes, write_events
 from cardfile.engine.hooks import Hooks
 from cardfile.engine.links import check_links
 from cardfile.engine.preconditions import check_preconditions
@@ -189,7 +189,7 @@ class Engine:
         locked = not ctx.rule_chain and row.locked_by is not None
         out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at, locked=locked)
         if isinstance(out, _Pending):
-            self._write_updates(conn, rt, [out], out.ctx or ctx, at)
+            self._write_updates(conn, rt, [out], ctx, at)
             return self._automate(conn, rt, out.result, "update", ctx)
         return out
 
@@ -255,11 +255,15 @@ class Engine:
         if not pending:
             return
         store.update_records(conn, [(p.row.id, p.row.version, p.after.data) for p in pending], ctx.actor, at)
-        plain = [p for p in pending if p.ctx is None]
-        record_changes(conn, rt, [(p.row.id, p.after.version, p.changes) for p in plain], "update", ctx, at)
-        for p in pending:  # amended by a before-write hook: the history row gets its own reason
-            if p.ctx is not None:
-                record_changes(conn, rt, [(p.row.id, p.after.version, p.changes)], "update", p.ctx, at)
+        if all(p.ctx is None for p in pending):
+            record_changes(
+                conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at
+            )
+            return
+        # some were amended by a before-write hook: their history rows carry its reason
+        events = [e for p in pending
+                  for e in change_events(rt.name, [(p.row.id, p.after.version, p.changes)], "update", p.ctx or ctx, at)]  # fmt: skip
+        write_events(conn, events)
 
     # -- delete -------------------------------------------------------------------
     def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
