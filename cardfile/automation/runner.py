@@ -7,6 +7,9 @@ it), then locks and named events. The change a rule makes does not fire that sam
 again, and a chain of rules firing rules stops at ``max_depth``; the stop is recorded as
 an ``automation.chain_stopped`` event and logged. Rules run for every channel; a change
 may skip named features (``Context.skip``) or all automation (``skip_automation``).
+
+``run_rules`` is the engine's after-write hook (see ``automation/hooks.py``); ``stage: before``
+rules are not run here, they join the change itself.
 """
 
 from __future__ import annotations
