@@ -1,9 +1,10 @@
 """Bulk import: many new records validated by the field types, written with executemany.
 
-The same rules as ``Engine.create`` (every op through its field type, required and
-unique checks, history row and outbox event per record) at a fraction of the cost, for
+The same rules as ``Engine.create`` (every op through its field type, field defaults,
+required and unique checks, history row and outbox event per record) at a fraction of the cost, for
 loading data sets and demo data. Links are not checked here: imports may load both
-ends of a link in any order.
+ends of a link in any order, and no automation rule runs. The history rows and events are
+the engine's (``engine/events.py``), equal to those of ``Engine.create`` for the same data.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cardfile.engine.apply import apply_ops, diff
 from cardfile.engine.commands import Context, ops_from_json
+from cardfile.engine.defaults import default_ops
 from cardfile.engine.events import change_events, write_events
 from cardfile.engine.uniques import bounded, composite_key
 from cardfile.engine.update import Engine
@@ -84,7 +86,9 @@ def import_records(
 
         for i, body in enumerate(bodies):
             try:
-                applied = apply_ops(rt, {}, ops_from_json(body, multi_fields=multi), creating=True)
+                ops = ops_from_json(body, multi_fields=multi)
+                filled = default_ops(conn, engine.catalog, rt, ops, ctx)
+                applied = apply_ops(rt, {}, ops, creating=True, defaults=filled)
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     [FieldError(f"[{i}].{e.field}", e.code, e.message) for e in exc.errors]

@@ -57,8 +57,6 @@ def add_to_longlist(
         ops.append(FieldOp("note", "set", note))
     if source:
         ops.append(FieldOp("source", "set", source))
-    if principal.user_id is not None:
-        ops.append(FieldOp("added_by", "set", principal.user_id))
     return svc.engine.create(CreateCommand(LONGLIST, tuple(ops)), ctx(principal), conn).id
 
 
