@@ -18,6 +18,7 @@ from cardfile.engine.defaults import check_derived
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.registry import UnknownFieldType
+from cardfile.schema.conditions import Condition, ConditionError
 from cardfile.schema.model import (
     SYSTEM_FIELDS,
     Check,
@@ -119,12 +120,10 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
 
 def check_conditions(type_name: str, check: Check) -> None:
     """A check's conditions are automation conditions; raise SchemaError unless valid."""
-    from cardfile.automation.model import Condition, RuleError
-
     try:
         for c in (*check.when, *check.require):
             Condition.from_json(c)
-    except RuleError as exc:
+    except ConditionError as exc:
         raise SchemaError(f"{type_name}: check {check.name!r}: {exc}") from None
 
 

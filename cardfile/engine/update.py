@@ -15,15 +15,14 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 
 from cardfile.auth.principal import Principal
-from cardfile.automation import locks
-from cardfile.automation.runner import run_rules
 from cardfile.engine import batches, states, uniques
 from cardfile.engine import permissions as perm
-from cardfile.engine.apply import apply_ops, diff
+from cardfile.engine.apply import Applied, apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.defaults import default_ops
-from cardfile.engine.events import record_changes
+from cardfile.engine.events import change_events, record_changes, write_events
+from cardfile.engine.hooks import Hooks
 from cardfile.engine.links import check_links, check_locked_links
 from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.query import Page, Query, run_query
@@ -36,6 +35,7 @@ from cardfile.errors import (
     CardfileError,
     NotFound,
     PermissionDenied,
+    RecordLocked,
 )
 from cardfile.schema.model import RecordType
 from cardfile.store import records as store
@@ -59,12 +59,19 @@ class _Applied:
 
 class Engine:
     def __init__(
-        self, db: Database, catalog: Catalog, *, batch_limit: int = 100, rule_depth: int = 5
+        self,
+        db: Database,
+        catalog: Catalog,
+        *,
+        batch_limit: int = 100,
+        rule_depth: int = 5,
+        hooks: Hooks | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.batch_limit = batch_limit
         self.rule_depth = rule_depth  # automation rules firing rules: at most this many in a chain
+        self.hooks = hooks or Hooks()  # automation, plugged in by services.py (engine/hooks.py)
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
@@ -125,10 +132,11 @@ class Engine:
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._create(c, rt, cmd, ctx))
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
-        self._authorize_write(rt, "CREATE", cmd.ops, ctx)
+        self._authorize_write(rt, "CREATE", cmd.ops, ctx, conn)
         ops = resolve_ops(conn, self.catalog, rt, {}, cmd.ops)  # input judged by other records
         filled = default_ops(conn, self.catalog, rt, ops, ctx)
         applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout, defaults=filled)
+        applied, ctx = self._amend(conn, rt, "create", {}, applied, ctx, creating=True)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
@@ -160,14 +168,20 @@ class Engine:
             rt = self.catalog.record_type(c, cmd.type)
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._update(c, rt, cmd, ctx))
 
-    def _authorize_write(self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context) -> None:
+    def _authorize_write(
+        self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context, conn: Connection
+    ) -> None:
         perm.require(ctx.principal, rt, action)
         perm.require_fields(ctx.principal, rt, (o.field for o in ops))
-        if ctx.skip_automation or ctx.skip:
+        if ctx.skip_automation or (ctx.skip and ctx.skip - self._optional_features(conn, rt)):
             perm.require_automation_skip(ctx.principal)
 
+    def _optional_features(self, conn: Connection, rt: RecordType) -> frozenset[str]:
+        find = self.hooks.optional_features
+        return find(conn, rt) if find is not None else frozenset()
+
     def _update(self, conn: Connection, rt: RecordType, cmd: UpdateCommand, ctx: Context) -> WriteResult:
-        self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
+        self._authorize_write(rt, "UPDATE", cmd.ops, ctx, conn)
         row = store.get_record(conn, rt.name, cmd.id, lock=True)
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
@@ -195,7 +209,7 @@ class Engine:
         if not ctx.rule_chain:  # a state refuses the caller's changes, not its rules' (as locks)
             states.check_update(rt, row.id, row.data, cmd.ops)
         if locked:
-            raise locks.refuse(rt.name, row.id)
+            raise _locked(rt.name, row.id)
         check_preconditions(
             conn,
             row,
@@ -206,6 +220,7 @@ class Engine:
         old = row.data
         ops = resolve_ops(conn, self.catalog, rt, old, cmd.ops)  # input judged by other records
         applied = apply_ops(rt, old, ops, creating=False, layout=cmd.layout)
+        applied, amended = self._amend(conn, rt, "update", old, applied, ctx, creating=False)
         changes = diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(
@@ -223,6 +238,7 @@ class Engine:
         version = row.version + 1
         record = record_json(rt, row, applied.data)
         record.update(version=version, modified_at=to_iso(at), modified_by=ctx.actor)
+        own = None if amended is ctx else amended  # a before-write hook gave this change a reason
         result = WriteResult(
             type=rt.name,
             id=cmd.id,
@@ -234,7 +250,7 @@ class Engine:
             committed=not cmd.validate_only,
         )
         after = replace(row, version=version, data=applied.data, modified_at=at, modified_by=ctx.actor)
-        return _Pending(row=row, after=after, changes=changes, result=result)
+        return _Pending(row=row, after=after, changes=changes, result=result, ctx=own)
 
     def _write_updates(
         self, conn: Connection, rt: RecordType, pending: Sequence[_Pending], ctx: Context, at: int
@@ -243,7 +259,15 @@ class Engine:
         if not pending:
             return
         store.update_records(conn, [(p.row.id, p.row.version, p.after.data) for p in pending], ctx.actor, at)
-        record_changes(conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at)
+        if all(p.ctx is None for p in pending):
+            record_changes(
+                conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at
+            )
+            return
+        # some were amended by a before-write hook: their history rows carry its reason
+        events = [e for p in pending
+                  for e in change_events(rt.name, [(p.row.id, p.after.version, p.changes)], "update", p.ctx or ctx, at)]  # fmt: skip
+        write_events(conn, events)
 
     # -- delete -------------------------------------------------------------------
     def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -257,7 +281,7 @@ class Engine:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
             perm.require_visible(ctx.principal, rt, cmd.id, row.data)
             if not ctx.rule_chain and row.locked_by is not None:
-                raise locks.refuse(rt.name, cmd.id)
+                raise _locked(rt.name, cmd.id)
             states.check_delete(rt, cmd.id, row.data)
             check_preconditions(
                 c,
@@ -325,7 +349,7 @@ class Engine:
             pending: list[_Pending] = []
             for cmd in cmds:
                 try:
-                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
+                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx, c)
                     row = rows.get(cmd.id)
                     if row is None or cmd.type != rt.name:
                         raise NotFound(f"no {cmd.type} record with id {cmd.id}")
@@ -374,15 +398,50 @@ class Engine:
             return run_upsert(self, c, self.catalog.record_type(c, cmd.type), cmd, ctx)
 
     # -- the steps ---------------------------------------------------------------
+    def _amend(
+        self,
+        conn: Connection,
+        rt: RecordType,
+        trigger: str,
+        old: dict[str, Any],
+        applied: Applied,
+        ctx: Context,
+        *,
+        creating: bool,
+    ) -> tuple[Applied, Context]:
+        """Let the before-write hooks add ops to the change (applied on top of the request's,
+        in the same version); the context then carries their reason for the history row."""
+        for hook in self.hooks.before_write:
+            amendment = hook(conn, rt, trigger, old, applied.data, applied.touched, ctx)
+            if amendment is None or not amendment.ops:
+                continue
+            more = apply_ops(rt, applied.data, amendment.ops, creating=creating)
+            applied = Applied(
+                more.data, [*applied.touched, *(n for n in more.touched if n not in applied.touched)]
+            )
+            if amendment.reason:
+                ctx = replace(ctx, reason="; ".join(filter(None, [ctx.reason, amendment.reason])))
+        return applied, ctx
+
     def _automate(
         self, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
     ) -> WriteResult:
-        """Run the type's automation rules on a written change (same transaction); the
-        result then shows the record as the rules left it, with the caller's own changes."""
-        last = run_rules(self, conn, rt, result, trigger, ctx)
-        if last is None:
-            return result
-        return replace(result, version=last.version, record=last.record)
+        """Run the after-write hooks (automation rules) on a written change (same transaction);
+        the result then shows the record as they left it, with the caller's own changes."""
+        for hook in self.hooks.after_write:
+            last = hook(self, conn, rt, result, trigger, ctx)
+            if last is not None:
+                result = replace(result, version=last.version, record=last.record)
+        return result
+
+
+def _locked(record_type: str, record_id: int) -> RecordLocked:
+    """The refusal of a change to a record an automation rule locked (``records.locked_by``)."""
+    return RecordLocked(
+        f"{record_type} record {record_id} is locked by an automation rule; an admin may unlock it",
+        record_type=record_type,
+        record_id=record_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -415,3 +474,4 @@ class _Pending:
     after: _RowState
     changes: list[Change]
     result: WriteResult
+    ctx: Context | None = None  # the change's own context, when a before-write hook gave it a reason

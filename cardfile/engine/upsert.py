@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -23,10 +23,18 @@ from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType
 from cardfile.store import records as store
 
-if TYPE_CHECKING:
-    from cardfile.engine.update import Engine
-
 __all__ = ["OpsFor", "UpsertCommand", "UpsertItem", "UpsertOutcome", "run_upsert"]
+
+
+class Engine(Protocol):
+    """What an upsert uses of ``engine.update.Engine`` (a protocol: the engine imports this module)."""
+
+    def check_batch_size(self, n: int) -> None: ...
+
+    def create(self, cmd: CreateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult: ...
+
+    def update(self, cmd: UpdateCommand, ctx: Context, conn: Connection | None = None) -> WriteResult: ...
+
 
 # The ops of an item once the engine knows which record it updates (None: it creates one),
 # for a channel whose parse depends on it (a subform's rows replace the current ones).

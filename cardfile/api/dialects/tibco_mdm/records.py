@@ -25,7 +25,6 @@ from cardfile.api.dialects.tibco_mdm.parse import (
     column_ops,
     parse_attributes,
 )
-from cardfile.api.dialects.tibco_mdm.process import evaluate
 from cardfile.api.dialects.tibco_mdm.render import identity_json, record_json, service_name, success_body
 from cardfile.api.dialects.tibco_mdm.repository import (
     DELETED,
@@ -48,6 +47,7 @@ from cardfile.services import Services
 
 __all__ = ["delete_record", "read_record", "resolve", "write_record"]
 
+PROCESS = "process"  # the automation feature of the processing rules (see the mdm pack)
 _PATH = re.compile(r"^(?P<base>[a-z0-9_+]+)(?:\[(?P<row>[0-9]+)\])?(?:\.(?P<col>[a-z0-9_]+))?(?P<rest>.*)$")
 
 
@@ -146,6 +146,9 @@ def write_record(
     def failing() -> bool:
         return bool(problems) or any(rc.problems for rc in req.relationships)
 
+    if not req.process:  # the repository's processing rules (automation, feature "process") are declined
+        ctx = replace(ctx, skip=ctx.skip | {PROCESS})
+
     for t in plan.targets:  # related records first; a later failure rolls them back too
         _run_target(svc, conn, ctx, t, dry=req.dry_run or failing())
 
@@ -158,14 +161,6 @@ def write_record(
         return svc.engine.update(cmd, ctx, conn)
 
     try:
-        if req.process and repo.rules and not failing():
-            probe = run(plan.ops, True)
-            rule_ops, fired = evaluate(repo.rules, probe.record)
-            plan.ops += rule_ops
-            if fired:  # the history row says which rules changed the record
-                ctx = replace(
-                    ctx, reason="; ".join(filter(None, [ctx.reason, "process: " + ", ".join(fired)]))
-                )
         _check_removed(plan, run(plan.ops, req.dry_run or failing()))
     except (ValidationFailed, Duplicate) as exc:
         _map_errors(exc.errors, repo, req.changes, plan.rows, problems)
