@@ -1,4 +1,5 @@
-"""Links to other records and to users: every id a write links to must exist."""
+"""Links to other records and to users: every id a write links to must exist (and match
+the field's ``target_where``, see ``targets.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cardfile.engine.apply import Applied
+from cardfile.engine.targets import target_errors
 from cardfile.errors import FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
@@ -41,5 +43,6 @@ def check_links(conn: Connection, rt: RecordType, applied: Applied) -> None:
         for name, t, rid in where
         if rid not in found[t]
     ]
+    errors += target_errors(conn, rt, where)
     if errors:
         raise ValidationFailed(errors)

@@ -70,6 +70,9 @@ class FieldDef:
     custom: bool = False  # added at runtime through the metadata API
     admin_only: bool = False  # only admins may write it
     max_items: int | None = None  # multi-value fields: the most items the field may hold
+    # lookup / multi_lookup: the targets a link may name, as (target field, value) pairs
+    # every linked record must match (``target_where: {list: territory}``); the engine checks
+    target_where: tuple[tuple[str, Any], ...] = ()
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -103,6 +106,8 @@ class FieldDef:
             out["default_currency"] = self.default_currency
         if self.max_items is not None:
             out["max_items"] = self.max_items
+        if self.target_where:
+            out["target_where"] = dict(self.target_where)
         return out
 
     @classmethod
@@ -113,7 +118,7 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
-            "max_items",
+            "max_items", "target_where",
         }  # fmt: skip
         unknown = sorted(set(data) - known)
         if unknown:
@@ -153,6 +158,7 @@ class FieldDef:
                 custom=custom or bool(data.get("custom", False)),
                 admin_only=bool(data.get("admin_only", False)),
                 max_items=_opt_int(data.get("max_items"), "max_items"),
+                target_where=_target_where(data.get("target_where"), ftype),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc
@@ -165,6 +171,25 @@ def _opt_int(v: Any, what: str = "max_length") -> int | None:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
         raise ValueError(f"{what} must be a positive integer")
     return v
+
+
+def _target_where(raw: Any, ftype: str) -> tuple[tuple[str, Any], ...]:
+    """``{field: value}``: each linked record's ``field`` must equal ``value``."""
+    if raw is None:
+        return ()
+    if ftype not in ("lookup", "multi_lookup"):
+        raise ValueError("target_where applies to lookup and multi_lookup fields")
+    ok = (
+        isinstance(raw, Mapping)
+        and raw
+        and all(
+            isinstance(k, str) and is_valid_name(k) and isinstance(v, str | int | bool)
+            for k, v in raw.items()
+        )
+    )
+    if not ok:
+        raise ValueError("target_where maps target field names to a text, number or boolean value")
+    return tuple(sorted(raw.items()))
 
 
 def _opt_dec(v: Any) -> Decimal | None:
