@@ -26,7 +26,7 @@ from cardfile.schema.model import (
     SchemaError,
     is_valid_name,
 )
-from cardfile.schema.packs import Pack, parse_checks, parse_layouts
+from cardfile.schema.packs import Pack, parse_checks, parse_layouts, parse_one_primary
 from cardfile.store import schema_store
 from cardfile.store.database import Database
 
@@ -80,6 +80,8 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         out["layouts"] = {n: lay.to_json() for n, lay in rt.layouts.items()}
     if rt.checks:
         out["checks"] = [c.to_json() for c in rt.checks]
+    if rt.one_primary:
+        out["one_primary"] = rt.one_primary.to_json()
     return out
 
 
@@ -99,6 +101,7 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         unique_together=tuple(tuple(g) for g in d.get("unique_together") or ()),
         layouts=parse_layouts(d.get("layouts"), fields, name),
         checks=parse_checks(d.get("checks"), fields, name),
+        one_primary=parse_one_primary(d.get("one_primary"), fields, name),
     )
 
 

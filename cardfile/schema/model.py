@@ -17,6 +17,7 @@ __all__ = [
     "Check",
     "FieldDef",
     "Layout",
+    "OnePrimary",
     "Option",
     "RecordType",
     "Schema",
@@ -280,6 +281,33 @@ class Check:
 
 
 @dataclass(frozen=True)
+class OnePrimary:
+    """At most one record of a group is primary: when a write leaves ``flag`` true on a
+    record, the engine sets it false on every other record with the same values of the
+    ``per`` fields, in the same transaction (a Tracker record's primary document)."""
+
+    flag: str
+    per: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flag": self.flag, "per": list(self.per)}
+
+    @classmethod
+    def from_json(cls, data: Any, fields: Mapping[str, FieldDef]) -> OnePrimary:
+        if not isinstance(data, Mapping) or set(data) != {"flag", "per"}:
+            raise SchemaError("one_primary is {flag: <boolean field>, per: [<field>, ...]}")
+        flag, per = data["flag"], data["per"]
+        per = [per] if isinstance(per, str) else per
+        if not isinstance(flag, str) or flag not in fields or fields[flag].type != "boolean":
+            raise SchemaError(f"one_primary: flag {flag!r} must name a boolean field")
+        if not isinstance(per, list) or not per or not all(isinstance(n, str) and n in fields for n in per):
+            raise SchemaError("one_primary: per names one or more fields of the type")
+        if flag in per:
+            raise SchemaError("one_primary: the flag cannot be one of the per fields")
+        return cls(flag, tuple(per))
+
+
+@dataclass(frozen=True)
 class RecordType:
     name: str
     label: str = ""
@@ -295,6 +323,8 @@ class RecordType:
     # Layouts by name, and rules between fields (see Layout and Check).
     layouts: Mapping[str, Layout] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
+    # At most one primary record per group (see OnePrimary).
+    one_primary: OnePrimary | None = None
 
     def __iter__(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
@@ -322,6 +352,8 @@ class RecordType:
             out["layouts"] = {n: lay.to_json() for n, lay in self.layouts.items()}
         if self.checks:
             out["checks"] = [c.to_json() for c in self.checks]
+        if self.one_primary:
+            out["one_primary"] = self.one_primary.to_json()
         return out
 
 

@@ -9,9 +9,17 @@ from typing import Any
 
 import yaml
 
-from cardfile.schema.model import Check, FieldDef, Layout, RecordType, SchemaError, is_valid_name
+from cardfile.schema.model import Check, FieldDef, Layout, OnePrimary, RecordType, SchemaError, is_valid_name
 
-__all__ = ["Pack", "available_packs", "load_pack", "parse_checks", "parse_layouts", "parse_unique_together"]
+__all__ = [
+    "Pack",
+    "available_packs",
+    "load_pack",
+    "parse_checks",
+    "parse_layouts",
+    "parse_one_primary",
+    "parse_unique_together",
+]
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ def parse_pack(name: str, data: Any) -> Pack:
             ),
             layouts=parse_layouts(tdef.get("layouts"), fields, f"pack {name!r}: {tname}"),
             checks=parse_checks(tdef.get("checks"), fields, f"pack {name!r}: {tname}"),
+            one_primary=parse_one_primary(tdef.get("one_primary"), fields, f"pack {name!r}: {tname}"),
         )
         for attr, ftype in (("owner_field", "user"), ("follower_field", "multi_user")):
             ref = getattr(rt, attr)
@@ -86,6 +95,16 @@ def parse_unique_together(
             raise SchemaError(f"{where}: unique_together names unknown field(s) {', '.join(unknown)}")
         groups.append(tuple(g))
     return tuple(groups)
+
+
+def parse_one_primary(raw: Any, fields: Mapping[str, FieldDef], where: str) -> OnePrimary | None:
+    """``{flag: is_primary, per: [record_type, record_id]}``."""
+    if raw is None:
+        return None
+    try:
+        return OnePrimary.from_json(raw, fields)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
 
 
 def parse_layouts(raw: Any, fields: Mapping[str, FieldDef], where: str) -> dict[str, Layout]:
