@@ -82,6 +82,8 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         out["checks"] = [c.to_json() for c in rt.checks]
     if rt.one_primary:
         out["one_primary"] = rt.one_primary.to_json()
+    if rt.system_flag:
+        out["system_flag"] = rt.system_flag
     return out
 
 
@@ -102,6 +104,7 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         layouts=parse_layouts(d.get("layouts"), fields, name),
         checks=parse_checks(d.get("checks"), fields, name),
         one_primary=parse_one_primary(d.get("one_primary"), fields, name),
+        system_flag=d.get("system_flag"),
     )
 
 

@@ -21,7 +21,7 @@ from cardfile.schema.model import RecordType
 from cardfile.store import query as sql
 from cardfile.store.database import Database
 
-__all__ = ["FILTER_OPS", "count_records", "list_records"]
+__all__ = ["FILTER_OPS", "count_records", "list_records", "system_filters"]
 
 FILTER_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "contains", "in", "isnull")
 _OPS_BY_KIND = {
@@ -133,7 +133,7 @@ def list_records(
     with db.using(conn, write=False) as conn:
         rt = catalog.record_type(conn, type_name)
         perm.require(principal, rt, "READ")
-        filters = parse_filters(rt, params)
+        filters = parse_filters(rt, params) + system_filters(principal, rt)
         order = parse_sort(rt, sort)
         after = _decode_cursor(cursor) if cursor else None
         rows = sql.list_records(
@@ -156,6 +156,12 @@ def list_records(
         return {"items": items, "next_cursor": next_cursor}
 
 
+def system_filters(principal: Principal | None, rt: RecordType) -> list[sql.Filter]:
+    """What leaves the type's system records out of a caller's listing (see permissions)."""
+    flag = perm.system_hidden(principal, rt)
+    return [] if flag is None else [sql.Filter(flag, "bool", "ne", True)]
+
+
 def count_records(
     db: Database,
     catalog: Catalog,
@@ -169,7 +175,7 @@ def count_records(
     with db.using(conn, write=False) as conn:
         rt = catalog.record_type(conn, type_name)
         perm.require(principal, rt, "READ")
-        filters = parse_filters(rt, params)
+        filters = parse_filters(rt, params) + system_filters(principal, rt)
         if perm.owner_filter(principal, rt) is None:
             return sql.count_records(conn, type_name, filters)
         # a caller limited to the records they own or follow: count what the listing shows

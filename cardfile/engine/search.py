@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.catalog import Catalog
+from cardfile.engine.query import system_filters
 from cardfile.engine.records import record_json
 from cardfile.errors import CardfileError, FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
@@ -70,6 +71,7 @@ def search_records(
             )
             continue
         filters.append(sql.Filter(c.field, kind, c.op, c.value))
+    filters += system_filters(principal, rt)  # the system's own records are no caller's
     order = sql.Sort(None, "id", descending)
     if sort:
         kind = _kind(rt, sort)

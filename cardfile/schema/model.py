@@ -325,6 +325,9 @@ class RecordType:
     checks: tuple[Check, ...] = ()
     # At most one primary record per group (see OnePrimary).
     one_primary: OnePrimary | None = None
+    # A boolean field marking the system's own records (Tracker's system users): no
+    # caller reads, lists, changes or deletes one; only the system itself does.
+    system_flag: str | None = None
 
     def __iter__(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
@@ -354,6 +357,8 @@ class RecordType:
             out["checks"] = [c.to_json() for c in self.checks]
         if self.one_primary:
             out["one_primary"] = self.one_primary.to_json()
+        if self.system_flag:
+            out["system_flag"] = self.system_flag
         return out
 
 

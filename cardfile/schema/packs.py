@@ -68,8 +68,13 @@ def parse_pack(name: str, data: Any) -> Pack:
             layouts=parse_layouts(tdef.get("layouts"), fields, f"pack {name!r}: {tname}"),
             checks=parse_checks(tdef.get("checks"), fields, f"pack {name!r}: {tname}"),
             one_primary=parse_one_primary(tdef.get("one_primary"), fields, f"pack {name!r}: {tname}"),
+            system_flag=tdef.get("system_flag"),
         )
-        for attr, ftype in (("owner_field", "user"), ("follower_field", "multi_user")):
+        for attr, ftype in (
+            ("owner_field", "user"),
+            ("follower_field", "multi_user"),
+            ("system_flag", "boolean"),
+        ):
             ref = getattr(rt, attr)
             if ref is not None and (ref not in fields or fields[ref].type != ftype):
                 raise SchemaError(f"pack {name!r}: {tname}.{attr} must name a {ftype} field")
