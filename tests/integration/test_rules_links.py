@@ -74,10 +74,8 @@ def codes(body: dict[str, Any]) -> set[str]:
 
 # -- allowed targets: a settings entry of the wrong list --------------------------------------
 
-# (channel, how it sets a resource's status or work types, and what a refusal looks like)
-Setter = Callable[[World, str, int, int], None]
 
-
+# channel -> a refused attempt to set a resource's status (or work types) to ``entry``
 def _native_refused(w: World, _t: str, rid: int, entry: int, field: str) -> None:
     body = {field: [entry] if field == "work_types" else entry}
     r = native(w, "PATCH", f"/api/records/resource/{rid}", body)
