@@ -18,6 +18,8 @@ API uses; dialects map the classes onto their vendor's shapes by walking the MRO
      |    +-- Duplicate          409 DUPLICATE_VALUE
      |    +-- IdempotencyKeyReused 422 IDEMPOTENCY_KEY_REUSED
      |    +-- RecordLocked       423 RECORD_LOCKED       (locked by an automation rule)
+     |    +-- LinkedRecordLocked 423 LINKED_RECORD_LOCKED (a new link to a locked record)
+     |    +-- RecordFrozen       409 RECORD_FROZEN       (the record's state refuses the change)
      +-- PreconditionFailed      412 PRECONDITION_FAILED
      +-- PreconditionRequired    428 PRECONDITION_REQUIRED
      +-- PayloadTooLarge         413 PAYLOAD_TOO_LARGE
@@ -44,6 +46,7 @@ __all__ = [
     "FieldError",
     "IdempotencyKeyReused",
     "LimitExceeded",
+    "LinkedRecordLocked",
     "Locked",
     "MalformedBody",
     "NotFound",
@@ -52,6 +55,7 @@ __all__ = [
     "PreconditionFailed",
     "PreconditionRequired",
     "RateLimited",
+    "RecordFrozen",
     "RecordLocked",
     "ScopeMissing",
     "Unauthenticated",
@@ -165,6 +169,29 @@ class RecordLocked(Conflict):
     code = "RECORD_LOCKED"
     status = 423
     title = "Record locked"
+
+
+class LinkedRecordLocked(Conflict):
+    """A write would add a link, from a field marked ``refuse_locked``, to a record an
+    automation rule locked; ``errors`` names each such link."""
+
+    code = "LINKED_RECORD_LOCKED"
+    status = 423
+    title = "Linked record locked"
+
+    def __init__(self, detail: str = "", *, errors: list[FieldError] | None = None, **extra: Any):
+        super().__init__(detail, **extra)
+        self.errors = list(errors or [])
+
+
+class RecordFrozen(Conflict):
+    """The record is in a state of its type's ``frozen_states`` that refuses this update or
+    delete; ``extra`` carries ``state`` (the state's name from the schema), ``record_type``
+    and ``record_id``, and the detail is the state's message when the schema gives one."""
+
+    code = "RECORD_FROZEN"
+    status = 409
+    title = "The record's state refuses this change"
 
 
 class PreconditionFailed(CardfileError):

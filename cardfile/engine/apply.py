@@ -13,6 +13,7 @@ from typing import Any
 
 from cardfile.engine import constraints
 from cardfile.engine.commands import FieldOp
+from cardfile.engine.defaults import apply_mirrors
 from cardfile.engine.results import Change
 from cardfile.errors import FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
@@ -37,15 +38,19 @@ def apply_ops(
     *,
     creating: bool,
     layout: str | None = None,
+    defaults: Sequence[FieldOp] = (),
 ) -> Applied:
-    """The data ``ops`` make of ``current``; raises ValidationFailed with every field error."""
+    """The data ``ops`` make of ``current``; raises ValidationFailed with every field error.
+
+    ``defaults`` are the engine's own ops (field defaults on create): applied after
+    ``ops``, outside any layout, and on read-only fields too."""
     errors: list[FieldError] = []
     shown = None
     if layout is not None:
         ops, shown = constraints.in_layout(rt, layout, ops)
     data = dict(current)
     touched: list[str] = []
-    for op in ops:
+    for op, by_engine in [*((o, False) for o in ops), *((o, True) for o in defaults)]:
         fd = rt.get(op.field)
         if fd is None:
             if op.field in SYSTEM_FIELDS:
@@ -55,7 +60,7 @@ def apply_ops(
             else:
                 errors.append(FieldError(op.path, "UNKNOWN_FIELD", f"{rt.name} has no field {op.field!r}"))
             continue
-        if fd.read_only:
+        if fd.read_only and not by_engine:
             errors.append(FieldError(op.path, "READ_ONLY_FIELD", f"{op.field!r} is read-only"))
             continue
         ft = registry.get(fd.type)
@@ -96,6 +101,7 @@ def apply_ops(
                 )
             )
         data[name] = ft.to_storage(value, fd)
+    errors.extend(apply_mirrors(rt, data, touched, bad))
     if creating:
         for fd in rt:
             if fd.required and fd.name not in data and fd.name not in bad:

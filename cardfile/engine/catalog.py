@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cardfile.engine.defaults import check_derived
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.registry import UnknownFieldType
@@ -26,7 +27,14 @@ from cardfile.schema.model import (
     SchemaError,
     is_valid_name,
 )
-from cardfile.schema.packs import Pack, parse_checks, parse_layouts, parse_one_primary
+from cardfile.schema.packs import (
+    Pack,
+    parse_checks,
+    parse_frozen_states,
+    parse_layouts,
+    parse_one_primary,
+    parse_soft_delete,
+)
 from cardfile.store import schema_store
 from cardfile.store.database import Database
 
@@ -64,6 +72,10 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
         raise SchemaError(f"field {fd.name!r}: only single-value fields can be unique")
     if fd.max_items is not None and not registry.get(fd.type).multi:
         raise SchemaError(f"field {fd.name!r}: only multi-value fields take max_items")
+    if fd.refuse_locked and (nested or fd.type not in ("lookup", "multi_lookup", "sub_records")):
+        raise SchemaError(
+            f"field {fd.name!r}: refuse_locked is for link fields (on a sub_records field, not its columns)"
+        )
 
 
 def type_to_definition(rt: RecordType) -> dict[str, Any]:
@@ -80,6 +92,10 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         out["layouts"] = {n: lay.to_json() for n, lay in rt.layouts.items()}
     if rt.checks:
         out["checks"] = [c.to_json() for c in rt.checks]
+    if rt.frozen_states:
+        out["frozen_states"] = [s.to_json() for s in rt.frozen_states]
+    if rt.soft_delete is not None:
+        out["soft_delete"] = rt.soft_delete.to_json()
     if rt.one_primary:
         out["one_primary"] = rt.one_primary.to_json()
     if rt.system_flag:
@@ -103,6 +119,8 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         unique_together=tuple(tuple(g) for g in d.get("unique_together") or ()),
         layouts=parse_layouts(d.get("layouts"), fields, name),
         checks=parse_checks(d.get("checks"), fields, name),
+        frozen_states=parse_frozen_states(d.get("frozen_states"), fields, name),
+        soft_delete=parse_soft_delete(d.get("soft_delete"), fields, name),
         one_primary=parse_one_primary(d.get("one_primary"), fields, name),
         system_flag=d.get("system_flag"),
     )
@@ -159,6 +177,7 @@ class Catalog:
                             raise SchemaError(f"{rt.name}: unique_together takes single-value fields only")
                     for check in rt.checks:
                         check_conditions(rt.name, check)
+                    check_derived(rt, {**existing.types, **{t.name: t for p in packs for t in p.types}})
                     old = existing.get(rt.name)
                     custom = [f for f in old if f.custom and f.name not in rt.fields] if old else []
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)
@@ -180,6 +199,10 @@ class Catalog:
                 ) from exc
             if fd.name in rt.fields:
                 raise Conflict(f"{type_name} already has a field {fd.name!r}")
+            try:
+                check_derived(rt.with_field(fd), self.current(conn).types)
+            except SchemaError as exc:
+                raise ValidationFailed([FieldError(fd.name, "INVALID_FIELD", str(exc))]) from exc
             if fd.required:
                 # existing records have no value, so a new field cannot start out required
                 raise ValidationFailed(
@@ -208,6 +231,11 @@ class Catalog:
                     check_field(fd, {*types, rt.name})
                 except SchemaError as exc:
                     errors.append(FieldError(fd.name, "INVALID_FIELD", str(exc)))
+            try:
+                if not errors:
+                    check_derived(rt, {**types, rt.name: rt})
+            except SchemaError as exc:
+                errors.append(FieldError("fields", "INVALID_FIELD", str(exc)))
             if errors:
                 raise ValidationFailed(errors)
             schema_store.save_type(conn, rt.name, type_to_definition(rt), rt.pack)

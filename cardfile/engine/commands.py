@@ -104,6 +104,7 @@ class DeleteCommand:
     unmodified_since: datetime | None = None
     unmodified_since_precision: Literal["second", "microsecond"] = "second"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    cascade: bool = False  # a soft delete also deletes what the type's cascade links point at
 
 
 def ops_from_json(body: Mapping[str, Any], *, multi_fields: frozenset[str]) -> list[FieldOp]:

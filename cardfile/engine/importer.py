@@ -1,7 +1,7 @@
 """Bulk import: many new records validated by the field types, written with executemany.
 
-The same rules as ``Engine.create`` (every op through its field type, required and
-unique checks, history row and outbox event per record) at a fraction of the cost, for
+The same rules as ``Engine.create`` (every op through its field type, field defaults,
+required and unique checks, history row and outbox event per record) at a fraction of the cost, for
 loading data sets and demo data. Links are not checked here: imports may load both
 ends of a link in any order.
 """
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cardfile.engine.apply import apply_ops
 from cardfile.engine.commands import Context, ops_from_json
+from cardfile.engine.defaults import default_ops
 from cardfile.engine.uniques import bounded, composite_key
 from cardfile.engine.update import Engine
 from cardfile.errors import Duplicate, FieldError, ValidationFailed
@@ -97,7 +98,9 @@ def import_records(
 
         for i, body in enumerate(bodies):
             try:
-                applied = apply_ops(rt, {}, ops_from_json(body, multi_fields=multi), creating=True)
+                ops = ops_from_json(body, multi_fields=multi)
+                filled = default_ops(conn, engine.catalog, rt, ops, ctx)
+                applied = apply_ops(rt, {}, ops, creating=True, defaults=filled)
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     [FieldError(f"[{i}].{e.field}", e.code, e.message) for e in exc.errors]

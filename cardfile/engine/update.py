@@ -17,13 +17,14 @@ from sqlalchemy.engine import Connection
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks
 from cardfile.automation.runner import run_rules
-from cardfile.engine import batches, uniques
+from cardfile.engine import batches, states, uniques
 from cardfile.engine import permissions as perm
 from cardfile.engine.apply import apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.defaults import default_ops
 from cardfile.engine.events import record_changes
-from cardfile.engine.links import check_links
+from cardfile.engine.links import check_links, check_locked_links
 from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.primary import demote_others
 from cardfile.engine.records import record_json
@@ -120,22 +121,14 @@ class Engine:
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
         self._authorize_write(rt, "CREATE", cmd.ops, ctx)
-        ops = list(cmd.ops)
-        if (
-            perm.restricted(ctx.principal, rt)
-            and rt.owner_field
-            and not any(o.field == rt.owner_field for o in ops)
-        ):
-            assert ctx.principal is not None
-            ops.append(
-                FieldOp(rt.owner_field, "set", ctx.principal.user_id)
-            )  # a standard user owns what they create
-        applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout)
+        filled = default_ops(conn, self.catalog, rt, cmd.ops, ctx)
+        applied = apply_ops(rt, {}, cmd.ops, creating=True, layout=cmd.layout, defaults=filled)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
             raise PermissionDenied(f"you may create only {rt.name} records you own or follow") from None
         check_links(conn, rt, applied)
+        check_locked_links(conn, rt, {}, applied)
         at = now_us()
         record_id = store.insert_record(conn, rt.name, applied.data, ctx.actor, at)
         uniques.claim_uniques(conn, rt, record_id, {}, applied)
@@ -195,6 +188,8 @@ class Engine:
     ) -> _Pending | WriteResult:
         """Everything that can refuse an update; the row itself is written by _write_updates."""
         perm.require_visible(ctx.principal, rt, row.id, row.data)
+        if not ctx.rule_chain:  # a state refuses the caller's changes, not its rules' (as locks)
+            states.check_update(rt, row.id, row.data, cmd.ops)
         if locked:
             raise locks.refuse(rt.name, row.id)
         check_preconditions(
@@ -218,6 +213,7 @@ class Engine:
                 committed=False,
             )
         check_links(conn, rt, applied)
+        check_locked_links(conn, rt, old, applied)
         uniques.claim_uniques(conn, rt, cmd.id, old, applied)
         version = row.version + 1
         record = record_json(rt, row, applied.data)
@@ -249,12 +245,15 @@ class Engine:
         with self._tx(conn) as c:
             rt = self.catalog.record_type(c, cmd.type)
             perm.require(ctx.principal, rt, "DELETE")
+            if rt.soft_delete is not None:
+                return states.soft_delete(self, c, rt, cmd, ctx)
             row = store.get_record(c, rt.name, cmd.id, lock=True)
             if row is None:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
             perm.require_visible(ctx.principal, rt, cmd.id, row.data)
             if not ctx.rule_chain and row.locked_by is not None:
                 raise locks.refuse(rt.name, cmd.id)
+            states.check_delete(rt, cmd.id, row.data)
             check_preconditions(
                 c,
                 row,

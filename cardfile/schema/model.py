@@ -12,16 +12,20 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from cardfile.schema.defaults import FieldDefault, parse_mirror
+
 __all__ = [
     "SYSTEM_FIELDS",
     "Check",
     "FieldDef",
+    "FrozenState",
     "Layout",
     "OnePrimary",
     "Option",
     "RecordType",
     "Schema",
     "SchemaError",
+    "SoftDelete",
     "is_valid_name",
 ]
 
@@ -71,6 +75,9 @@ class FieldDef:
     custom: bool = False  # added at runtime through the metadata API
     admin_only: bool = False  # only admins may write it
     max_items: int | None = None  # multi-value fields: the most items the field may hold
+    default: FieldDefault | None = None  # what a record created without the field holds
+    mirror: str | None = None  # "<field>[.<column>]": holds the first item of that field
+    refuse_locked: bool = False  # link fields: a write may not add a link to a locked record
     # lookup / multi_lookup: the targets a link may name, as (target field, value) pairs
     # every linked record must match (``target_where: {list: territory}``); the engine checks
     target_where: tuple[tuple[str, Any], ...] = ()
@@ -88,7 +95,7 @@ class FieldDef:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "label": self.label or self.name}
-        for flag in ("required", "unique", "read_only", "custom", "admin_only"):
+        for flag in ("required", "unique", "read_only", "custom", "admin_only", "refuse_locked"):
             if getattr(self, flag):
                 out[flag] = True
         if self.max_length is not None:
@@ -107,6 +114,10 @@ class FieldDef:
             out["default_currency"] = self.default_currency
         if self.max_items is not None:
             out["max_items"] = self.max_items
+        if self.default is not None:
+            out["default"] = self.default.to_json()
+        if self.mirror is not None:
+            out["mirror"] = self.mirror
         if self.target_where:
             out["target_where"] = dict(self.target_where)
         return out
@@ -119,8 +130,9 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
-            "max_items", "target_where",
+            "max_items", "refuse_locked", "target_where",
         }  # fmt: skip
+        known |= {"default", "mirror"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise SchemaError(f"unknown field attribute(s): {', '.join(unknown)}")
@@ -159,6 +171,9 @@ class FieldDef:
                 custom=custom or bool(data.get("custom", False)),
                 admin_only=bool(data.get("admin_only", False)),
                 max_items=_opt_int(data.get("max_items"), "max_items"),
+                default=FieldDefault.from_json(data.get("default")),
+                mirror=parse_mirror(data.get("mirror")),
+                refuse_locked=bool(data.get("refuse_locked", False)),
                 target_where=_target_where(data.get("target_where"), ftype),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
@@ -281,6 +296,92 @@ class Check:
 
 
 @dataclass(frozen=True)
+class FrozenState:
+    """A state of a record that refuses changes: while the record's ``field`` holds one of
+    ``values``, an update that touches a field outside ``allow`` is refused (without
+    ``allow``, every update is), and so is a delete when ``refuse`` names it. With
+    ``allow_on_exit`` an update that takes the record out of the state (sets ``field`` to
+    a value not in ``values``) may change anything along with it: a restore. Checked by
+    the engine (``engine/states.py``) on the locked current row, for every channel."""
+
+    name: str
+    field: str
+    values: tuple[Any, ...]
+    allow: tuple[str, ...] = ()
+    allow_on_exit: bool = False
+    refuse: tuple[str, ...] = ("update",)
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "field": self.field, "in": list(self.values),
+                               "refuse": list(self.refuse)}  # fmt: skip
+        if self.allow:
+            out["allow"] = list(self.allow)
+        if self.allow_on_exit:
+            out["allow_on_exit"] = True
+        if self.message:
+            out["message"] = self.message
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any, fields: Mapping[str, FieldDef]) -> FrozenState:
+        if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+            raise SchemaError("a frozen state is an object with name, field, in")
+        name = data["name"]
+        unknown_keys = sorted(
+            set(data) - {"name", "field", "in", "allow", "allow_on_exit", "refuse", "message"}
+        )
+        if unknown_keys:
+            raise SchemaError(f"frozen state {name!r}: unknown key(s) {', '.join(unknown_keys)}")
+        if not is_valid_name(name):
+            raise SchemaError(f"frozen state {name!r}: the name is lower_snake")
+        fname = data.get("field")
+        if not isinstance(fname, str) or fname not in fields:
+            raise SchemaError(f"frozen state {name!r}: field must name a field of the type")
+        values = data.get("in")
+        if not isinstance(values, list) or not values or any(isinstance(v, list | dict) for v in values):
+            raise SchemaError(f"frozen state {name!r}: 'in' is a list of values")
+        keys = fields[fname].option_keys
+        if keys and not set(values) <= keys:
+            raise SchemaError(f"frozen state {name!r}: 'in' names options of {fname!r}")
+        allow, refuse = data.get("allow") or [], data.get("refuse") or ["update"]
+        if not isinstance(allow, list) or any(a not in fields for a in allow):
+            raise SchemaError(f"frozen state {name!r}: allow lists fields of the type")
+        if not isinstance(refuse, list) or not set(refuse) <= {"update", "delete"}:
+            raise SchemaError(f"frozen state {name!r}: refuse lists update and/or delete")
+        return cls(name, fname, tuple(values), tuple(allow), bool(data.get("allow_on_exit", False)),
+                   tuple(refuse), str(data.get("message") or ""))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SoftDelete:
+    """A type whose delete marks the record deleted (sets the boolean ``field``) instead of
+    erasing it; a delete asked to cascade deletes, too, the records that the link fields
+    in ``cascade`` point at (soft or hard, as their own type says; one level deep)."""
+
+    field: str
+    cascade: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "cascade": list(self.cascade)}
+
+    @classmethod
+    def from_json(cls, data: Any, fields: Mapping[str, FieldDef]) -> SoftDelete:
+        if not isinstance(data, Mapping) or set(data) - {"field", "cascade"}:
+            raise SchemaError("soft_delete is {field, cascade}")
+        fd = fields.get(str(data.get("field")))
+        if fd is None or fd.type != "boolean":
+            raise SchemaError("soft_delete: field must name a boolean field of the type")
+        cascade = data.get("cascade") or []
+        links = {"lookup", "multi_lookup", "sub_records"}
+        if not isinstance(cascade, list) or any(
+            c not in fields or fields[c].type not in links for c in cascade
+        ):
+            raise SchemaError("soft_delete: cascade lists link fields (lookup, multi_lookup, sub_records)")
+        return cls(fd.name, tuple(cascade))
+
+
+@dataclass(frozen=True)
 class OnePrimary:
     """At most one record of a group is primary: when a write leaves ``flag`` true on a
     record, the engine sets it false on every other record with the same values of the
@@ -323,6 +424,9 @@ class RecordType:
     # Layouts by name, and rules between fields (see Layout and Check).
     layouts: Mapping[str, Layout] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
+    # States that refuse changes, and soft delete (see FrozenState and SoftDelete).
+    frozen_states: tuple[FrozenState, ...] = ()
+    soft_delete: SoftDelete | None = None
     # At most one primary record per group (see OnePrimary).
     one_primary: OnePrimary | None = None
     # A boolean field marking the system's own records (Tracker's system users): no
@@ -355,6 +459,10 @@ class RecordType:
             out["layouts"] = {n: lay.to_json() for n, lay in self.layouts.items()}
         if self.checks:
             out["checks"] = [c.to_json() for c in self.checks]
+        if self.frozen_states:
+            out["frozen_states"] = [s.to_json() for s in self.frozen_states]
+        if self.soft_delete is not None:
+            out["soft_delete"] = self.soft_delete.to_json()
         if self.one_primary:
             out["one_primary"] = self.one_primary.to_json()
         if self.system_flag:

@@ -9,15 +9,27 @@ from typing import Any
 
 import yaml
 
-from cardfile.schema.model import Check, FieldDef, Layout, OnePrimary, RecordType, SchemaError, is_valid_name
+from cardfile.schema.model import (
+    Check,
+    FieldDef,
+    FrozenState,
+    Layout,
+    OnePrimary,
+    RecordType,
+    SchemaError,
+    SoftDelete,
+    is_valid_name,
+)
 
 __all__ = [
     "Pack",
     "available_packs",
     "load_pack",
     "parse_checks",
+    "parse_frozen_states",
     "parse_layouts",
     "parse_one_primary",
+    "parse_soft_delete",
     "parse_unique_together",
 ]
 
@@ -67,6 +79,8 @@ def parse_pack(name: str, data: Any) -> Pack:
             ),
             layouts=parse_layouts(tdef.get("layouts"), fields, f"pack {name!r}: {tname}"),
             checks=parse_checks(tdef.get("checks"), fields, f"pack {name!r}: {tname}"),
+            frozen_states=parse_frozen_states(tdef.get("frozen_states"), fields, f"pack {name!r}: {tname}"),
+            soft_delete=parse_soft_delete(tdef.get("soft_delete"), fields, f"pack {name!r}: {tname}"),
             one_primary=parse_one_primary(tdef.get("one_primary"), fields, f"pack {name!r}: {tname}"),
             system_flag=tdef.get("system_flag"),
         )
@@ -137,3 +151,28 @@ def parse_checks(raw: Any, fields: Mapping[str, FieldDef], where: str) -> tuple[
     if len({c.name for c in checks}) != len(checks):
         raise SchemaError(f"{where}: check names must be unique")
     return checks
+
+
+def parse_frozen_states(raw: Any, fields: Mapping[str, FieldDef], where: str) -> tuple[FrozenState, ...]:
+    """``[{name, field, in: [...], allow: [...], allow_on_exit, refuse: [update, delete], message}]``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SchemaError(f"{where}: frozen_states is a list")
+    try:
+        states = tuple(FrozenState.from_json(s, fields) for s in raw)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+    if len({s.name for s in states}) != len(states):
+        raise SchemaError(f"{where}: frozen state names must be unique")
+    return states
+
+
+def parse_soft_delete(raw: Any, fields: Mapping[str, FieldDef], where: str) -> SoftDelete | None:
+    """``{field: deleted, cascade: [link fields]}``."""
+    if raw is None:
+        return None
+    try:
+        return SoftDelete.from_json(raw, fields)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None

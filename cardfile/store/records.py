@@ -201,3 +201,12 @@ def existing_user_ids(conn: Connection, ids: Iterable[int]) -> set[int]:
         return set()
     q = select(tables.users.c.id).where(tables.users.c.id.in_(wanted), tables.users.c.active.is_(True))
     return {int(r) for r in conn.execute(q).scalars()}
+
+
+def locked_ids(conn: Connection, type_name: str, ids: Iterable[int]) -> set[int]:
+    """The ids among ``ids`` of records an automation rule locked (``locked_by`` set)."""
+    wanted = sorted({i for i in ids if isinstance(i, int)})
+    if not wanted:
+        return set()
+    q = select(R.c.id).where(R.c.type == type_name, R.c.id.in_(wanted), R.c.locked_by.is_not(None))
+    return {int(r) for r in conn.execute(q).scalars()}

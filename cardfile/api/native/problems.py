@@ -15,6 +15,7 @@ from cardfile.errors import (
     BatchFailed,
     CardfileError,
     Duplicate,
+    LinkedRecordLocked,
     Locked,
     RateLimited,
     ValidationFailed,
@@ -36,7 +37,7 @@ def problem_json(exc: CardfileError) -> dict[str, Any]:
         "code": exc.code,
         "detail": exc.detail,
     }
-    if isinstance(exc, ValidationFailed | Duplicate):
+    if isinstance(exc, ValidationFailed | Duplicate | LinkedRecordLocked):
         body["errors"] = [e.to_json() for e in exc.errors]
     if isinstance(exc, BatchFailed):
         body["failures"] = [

@@ -317,7 +317,15 @@ async def _update(
 
 
 @router.delete("/{type_name}/{record_id}", summary="Delete a record")
-async def delete(type_name: str, record_id: int, request: Request, creds: Caller) -> Response:
+async def delete(
+    type_name: str,
+    record_id: int,
+    request: Request,
+    creds: Caller,
+    cascade: Annotated[
+        bool, Query(description="a soft delete also deletes the records its cascade links point at")
+    ] = False,
+) -> Response:
     svc = services_of(request)
     cond = Conditions(request, required=svc.settings.require_preconditions)
     reason = _reason(request)
@@ -331,6 +339,7 @@ async def delete(type_name: str, record_id: int, request: Request, creds: Caller
             expected_version=cond.expected_version,
             unmodified_since=cond.unmodified_since,
             unmodified_since_precision=cond.precision,
+            cascade=cascade,
         )
         result = svc.engine.delete(cmd, ctx, conn)
         return json_response({"id": result.id, "deleted": True, "version": result.version, "at": result.at})

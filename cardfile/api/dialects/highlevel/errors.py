@@ -32,6 +32,7 @@ from cardfile.errors import (
     CardfileError,
     Duplicate,
     FieldError,
+    LinkedRecordLocked,
     Locked,
     NotFound,
     RateLimited,
@@ -68,7 +69,8 @@ def error_json(exc: CardfileError) -> dict[str, Any]:
         "error": _reason(status),
         "code": exc.code,
     }
-    field_errors: list[FieldError] = list(exc.errors) if isinstance(exc, ValidationFailed | Duplicate) else []
+    with_errors = ValidationFailed | Duplicate | LinkedRecordLocked  # RecordFrozen: its status and code
+    field_errors: list[FieldError] = list(exc.errors) if isinstance(exc, with_errors) else []
     if field_errors:
         body["message"] = [f"{e.field}: {e.message}" for e in field_errors]
         body["errors"] = [{"property": e.field, "code": e.code, "message": e.message} for e in field_errors]

@@ -25,6 +25,7 @@ from cardfile.errors import (
     BadRequest,
     CardfileError,
     Conflict,
+    LinkedRecordLocked,
     Locked,
     NotFound,
     PayloadTooLarge,
@@ -32,6 +33,7 @@ from cardfile.errors import (
     PreconditionFailed,
     PreconditionRequired,
     RateLimited,
+    RecordFrozen,
     Unauthenticated,
     UnknownRecordType,
     UnsupportedMediaType,
@@ -49,6 +51,8 @@ _STATUS: dict[type[CardfileError], int] = {
     BadRequest: 400,
     ValidationFailed: 400,
     Conflict: 400,  # a duplicate productId/productIdExt is a validation error of the record
+    RecordFrozen: 400,  # e.g. a record marked deleted, modified without being restored
+    LinkedRecordLocked: 400,
     UnknownRecordType: 400,  # an unknown repository
     NotFound: 404,
     Unauthenticated: 401,
@@ -98,8 +102,13 @@ def attribute_json(p: Problem) -> dict[str, Any]:
     }
 
 
+# Codes MDM answered before the engine owned the rule: a record marked deleted is not found
+# as a modifiable record, so its refusal keeps the code clients already handle.
+_CODES: dict[type[CardfileError], str] = {RecordFrozen: "NOT_FOUND"}
+
+
 def error_body(exc: CardfileError) -> dict[str, Any]:
-    messages = [_message(exc.code, exc.detail)]
+    messages = [_message(_CODES.get(type(exc), exc.code), exc.detail)]
     records: list[dict[str, Any]] = []
     if isinstance(exc, MdmRejected):
         attrs = [attribute_json(p) for p in exc.problems if p.attribute]

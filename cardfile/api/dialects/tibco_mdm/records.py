@@ -39,17 +39,14 @@ from cardfile.api.dialects.tibco_mdm.repository import (
 )
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
-from cardfile.engine.commands import MISSING, Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import list_records
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, Duplicate, FieldError, NotFound, ValidationFailed
-from cardfile.schema.model import FieldDef
 from cardfile.services import Services
 
 __all__ = ["delete_record", "read_record", "resolve", "write_record"]
 
-NEW_STATE = "UNCONFIRMED"  # a record added without a state, before processing
-_NO_STATE = FieldDef(STATE, "text")
 _PATH = re.compile(r"^(?P<base>[a-z0-9_+]+)(?:\[(?P<row>[0-9]+)\])?(?:\.(?P<col>[a-z0-9_]+))?(?P<rest>.*)$")
 
 
@@ -133,15 +130,9 @@ def write_record(
             ops.append(FieldOp(ID, "set", _str(req.ref.product_id)))
         if req.ref.product_id_ext not in (None, ""):
             ops.append(FieldOp(ID_EXT, "set", _str(req.ref.product_id_ext)))
-        if req.state is MISSING and NEW_STATE in repo.rt.fields.get(STATE, _NO_STATE).option_keys:
-            ops.append(FieldOp(STATE, "set", NEW_STATE))
     else:
         record_id = resolve(svc, conn, repo, req.ref)
         current = svc.engine.get(repo.type, record_id, conn)
-        if current.get(DELETED) and req.deleted is not False:
-            raise NotFound(
-                f"the {repo.name} record {current.get(ID)!r} is marked deleted; send deleted false to restore it"
-            )
     if req.deleted and not repo.has(DELETED):
         problems.append(Problem("NOT_SUPPORTED", f"{repo.name} records cannot be marked deleted; use DELETE"))
     ops += [c.op for c in req.changes] + req.extra_ops(repo)
@@ -406,37 +397,9 @@ def delete_record(
     *,
     related: bool,
 ) -> dict[str, Any]:
-    """Mark the record deleted (erase it when its type has no ``deleted`` field); with
-    ``related``, the records its relationships link to as well."""
+    """Delete the record as its type says (the pack's ``soft_delete`` marks it deleted);
+    with ``related``, the records its relationships link to as well (the type's cascade)."""
     perm.require(ctx.principal, repo.rt, "DELETE")
     rid = resolve(svc, conn, repo, ref)
-    record = svc.engine.get(repo.type, rid, conn, ctx.principal)
-    if record.get(DELETED):
-        raise NotFound(f"the {repo.name} record {ref.product_id!r} is already deleted")
-    targets: list[tuple[str, int]] = []
-    if related:
-        for rel in repo.relationships.values():
-            targets += [
-                (rel.target_type, r[rel.target_column])
-                for r in record.get(rel.field) or ()
-                if r.get(rel.target_column)
-            ]
-    _mark_deleted(svc, conn, ctx, repo.rt.name, rid, repo.has(DELETED))
-    schema = svc.catalog.current(conn)
-    for type_name, tid in dict.fromkeys(targets):
-        trepo = find_repository(schema, type_name)
-        if trepo is not None:
-            perm.require(ctx.principal, trepo.rt, "DELETE")
-            current = svc.engine.get(type_name, tid, conn, ctx.principal)
-            if not current.get(DELETED):
-                _mark_deleted(svc, conn, ctx, type_name, tid, trepo.has(DELETED))
+    svc.engine.delete(DeleteCommand(repo.type, rid, cascade=related), ctx, conn)
     return {**success_body("DELETE_RECORD"), "records": []}
-
-
-def _mark_deleted(
-    svc: Services, conn: Connection, ctx: Context, type_name: str, rid: int, soft: bool
-) -> None:
-    if soft:
-        svc.engine.update(UpdateCommand(type_name, rid, (FieldOp(DELETED, "set", True),)), ctx, conn)
-    else:
-        svc.engine.delete(DeleteCommand(type_name, rid), ctx, conn)

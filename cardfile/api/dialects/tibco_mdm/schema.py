@@ -18,11 +18,15 @@ from typing import Any
 from cardfile.api.dialects.tibco_mdm.repository import DELETED, ID, ID_EXT, STATE, Repository, mdm_name
 from cardfile.errors import FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
-from cardfile.schema.model import FieldDef, RecordType, SchemaError, is_valid_name
+from cardfile.schema.model import FieldDef, FrozenState, RecordType, SchemaError, SoftDelete, is_valid_name
 
 __all__ = ["definition_json", "new_repository", "snake"]
 
 STATES = ["DRAFT", "UNCONFIRMED", "CONFIRMED", "REJECTED"]
+NEW_STATE = "UNCONFIRMED"  # the state's default: a record added without one, before processing
+# as the mdm pack declares it: a record marked deleted refuses updates until one restores it
+MARKED_DELETED = FrozenState("deleted", DELETED, (True,), allow_on_exit=True,
+                             message="the record is marked deleted; send deleted false to restore it")  # fmt: skip
 _ATTR_KEYS = {"name", "displayName", "type", "required", "maxLength", "min", "max", "options", "multivalue"}
 
 
@@ -37,7 +41,7 @@ def _identity() -> list[FieldDef]:
     return [
         FieldDef(ID, "text", label="Product ID", required=True, max_length=255),
         FieldDef(ID_EXT, "text", label="Product ID extension", max_length=255),
-        FieldDef.from_json({"name": STATE, "type": "single_select", "options": STATES}),
+        FieldDef.from_json({"name": STATE, "type": "single_select", "options": STATES, "default": NEW_STATE}),
         FieldDef(DELETED, "boolean"),
     ]
 
@@ -135,11 +139,14 @@ def new_repository(body: Any, existing: Mapping[str, RecordType]) -> RecordType:
         )
     if errors:
         raise ValidationFailed(errors)
+    rels = tuple(n for n, fd in fields.items() if fd.type == "sub_records")
     return RecordType(
         name=name,
         label=str(body.get("displayName") or raw_name),
         fields=fields,
         unique_together=((ID, ID_EXT),),
+        frozen_states=(MARKED_DELETED,),
+        soft_delete=SoftDelete(DELETED, cascade=rels),  # DELETE marks it; deleteRelRecords cascades
     )
 
 

@@ -136,8 +136,6 @@ def attach_document(
         FieldOp("file_type", "set", kind.ext), FieldOp("content_type", "set", kind.content_type),
         FieldOp("size", "set", len(data)), FieldOp("sha256", "set", key),
     ]  # fmt: skip
-    if principal.user_id is not None:
-        ops.append(FieldOp("created_by_user", "set", principal.user_id))
     if document_type:
         ops.append(FieldOp("document_type", "set", document_type))
         ops.append(FieldOp("folder", "set", _folder(svc, conn, principal, type_name, rid, document_type)))

@@ -55,8 +55,6 @@ def add_to_longlist(
         ops.append(FieldOp("note", "set", note))
     if source:
         ops.append(FieldOp("source", "set", source))
-    if principal.user_id is not None:
-        ops.append(FieldOp("added_by", "set", principal.user_id))
     with duplicate_as_conflict(f"resource {resource_id} is on the long list of opportunity {opp_id} already"):
         return svc.engine.create(CreateCommand(LONGLIST, tuple(ops)), ctx(principal), conn).id
 

@@ -225,7 +225,7 @@ def _custom_ops(rt: RecordType, value: Any, errors: list[FieldError]) -> list[Fi
 
 def _owner_ops(value: Any, errors: list[FieldError]) -> list[FieldOp]:
     if value is None:
-        return [FieldOp("owners", "clear"), FieldOp("owner", "clear")]
+        return [FieldOp("owners", "clear")]  # owner mirrors owners (the pack's rule)
     if not isinstance(value, list):
         errors.append(FieldError("owners", "NOT_A_LIST", "expected a list of owners"))
         return []
@@ -251,12 +251,7 @@ def _owner_ops(value: Any, errors: list[FieldError]) -> list[FieldOp]:
         r = row.get("rank")
         return r if is_id(r) else 1 << 30
 
-    ranked = sorted(rows, key=rank)
-    first = ranked[0]["user"] if ranked else None
-    return [
-        FieldOp("owners", "replace", ranked),
-        FieldOp("owner", "clear") if first is None else FieldOp("owner", "set", first),
-    ]
+    return [FieldOp("owners", "replace", sorted(rows, key=rank))]
 
 
 def body_ops(res: Resource, rt: RecordType, body: Any) -> list[FieldOp]:

@@ -158,10 +158,7 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
             values = {k: v for k, v in {**found, **extra}.items() if rec.get(k) in (None, "", [])}
             ops = [FieldOp(k, "set", v) for k, v in values.items()]
             if owner and rec.get("owner") is None:
-                ops += [
-                    FieldOp("owners", "replace", [{"user": owner, "rank": 1}]),
-                    FieldOp("owner", "set", owner),
-                ]
+                ops.append(FieldOp("owners", "replace", [{"user": owner, "rank": 1}]))
             if ops:
                 svc.engine.update(UpdateCommand("resource", existing, tuple(ops)), ctx(p), conn)
             rid, action = existing, "updated"
@@ -171,17 +168,14 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
                                                    "no name or email address was found in the résumé")])  # fmt: skip
             ops = [FieldOp(k, "set", v) for k, v in {**found, **extra}.items()]
             if owner:
-                ops += [
-                    FieldOp("owners", "replace", [{"user": owner, "rank": 1}]),
-                    FieldOp("owner", "set", owner),
-                ]
+                ops.append(FieldOp("owners", "replace", [{"user": owner, "rank": 1}]))
             rid = svc.engine.create(CreateCommand("resource", tuple(ops)), ctx(p), conn).id
             action = "created"
         attach_document(svc, conn, p, "resource", rid, filename=filename, kind=kind, data=data, key=key,
                         document_type="Resume", is_primary=True)  # fmt: skip
         if opp_id:
             try:
-                opp = svc.engine.get("opportunity", opp_id, conn, p)
+                svc.engine.get("opportunity", opp_id, conn, p)
             except NotFound as exc:
                 if not_found(exc):
                     raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId") from None
@@ -189,9 +183,6 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
             if which == "shortlist":
                 sl = [FieldOp("resource", "set", rid), FieldOp("opportunity", "set", opp_id),
                       FieldOp("active_record", "set", True), FieldOp("placement_source", "set", "Resume")]  # fmt: skip
-                for f in ("client", "contact"):
-                    if opp.get(f) is not None:
-                        sl.append(FieldOp(f, "set", opp[f]))
                 with duplicate_as_conflict(
                     f"resource {rid} is on the shortlist of opportunity {opp_id} already"
                 ):

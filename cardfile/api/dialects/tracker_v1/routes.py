@@ -447,9 +447,6 @@ async def shortlist_add(request: Request, creds: Caller) -> Response:
                 raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityIds")
             ops = [FieldOp("resource", "set", resource_id), FieldOp("opportunity", "set", opp_id),
                    FieldOp("active_record", "set", True)]  # fmt: skip
-            for f in ("client", "contact"):
-                if opp[1].get(f) is not None:
-                    ops.append(FieldOp(f, "set", opp[1][f]))
             if status:
                 ops.append(FieldOp("status", "set", status))
             for key, f in (("note", "note"), ("placementSource", "placement_source")):

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from cardfile.errors import (
     CardfileError,
+    LinkedRecordLocked,
     Locked,
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    RecordFrozen,
     Unauthenticated,
     UnknownRecordType,
     UserInactive,
@@ -88,6 +90,8 @@ _BY_CLASS: dict[type, Outcome] = {
     NotFound: Outcome(RECORD_NOT_FOUND),
     UnknownRecordType: Outcome(INVALID_REQUEST),
     ValidationFailed: Outcome(INVALID_REQUEST),
+    RecordFrozen: Outcome(INVALID_REQUEST),  # the record's state refuses the change
+    LinkedRecordLocked: Outcome(INVALID_REQUEST),
     PayloadTooLarge: Outcome(INVALID_REQUEST, 413),
     RateLimited: Outcome(INVALID_REQUEST, 429),
     Locked: Outcome(INVALID_REQUEST, 503),

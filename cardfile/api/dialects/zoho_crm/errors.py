@@ -24,6 +24,7 @@ from cardfile.errors import (
     Duplicate,
     FieldError,
     LimitExceeded,
+    LinkedRecordLocked,
     Locked,
     MalformedBody,
     NotFound,
@@ -32,6 +33,7 @@ from cardfile.errors import (
     PreconditionFailed,
     PreconditionRequired,
     RateLimited,
+    RecordFrozen,
     ScopeMissing,
     Unauthenticated,
     UnknownRecordType,
@@ -41,8 +43,6 @@ from cardfile.errors import (
 
 __all__ = [
     "ALREADY_MODIFIED",
-    "DependentRecordLocked",
-    "InProcessing",
     "InvalidId",
     "InvalidUrl",
     "InvalidMethod",
@@ -82,20 +82,6 @@ class InvalidUrl(NotFound):
 class InvalidMethod(BadRequest):
     code = "INVALID_REQUEST_METHOD"
     title = "The http request method type is not a valid one"
-
-
-class DependentRecordLocked(BadRequest):
-    """A multi-select lookup row would link to a locked record."""
-
-    code = "RECORD_LOCKED"
-    title = DEPENDENT_LOCKED
-
-
-class InProcessing(BadRequest):
-    """Zia image validation or a merge of duplicates is running on the record."""
-
-    code = "RECORD_LOCKED"
-    title = NOT_APPROVED
 
 
 class NotApproved(BadRequest):
@@ -151,7 +137,7 @@ def error_of(
     """Zoho's element for ``exc``; ``index`` is the record's place in ``data`` (None: the request)."""
     if isinstance(exc, ValidationFailed) and exc.errors:
         return _validation(exc, namer, index, action)
-    if exc.code == "RECORD_LOCKED" and not isinstance(exc, DependentRecordLocked | InProcessing):
+    if exc.code == "RECORD_LOCKED":
         # the engine's lock (an automation rule locked the record); matched by code, not class
         return ZohoError(400, "RECORD_LOCKED", LOCKED, {"id": str(exc.extra.get("record_id", ""))})
     if isinstance(exc, PermissionDenied):
@@ -200,9 +186,11 @@ _TABLE: dict[type[CardfileError], tuple[int, str, str]] = {
     MandatoryMissing: (400, "MANDATORY_NOT_FOUND", "Required field not found"),
     InvalidUrl: (404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one"),
     InvalidMethod: (400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"),
-    DependentRecordLocked: (400, "RECORD_LOCKED", DEPENDENT_LOCKED),
+    # a new multi-select lookup link to a locked record; a frozen state (e.g. `processing`),
+    # whose message the pack gives verbatim
+    LinkedRecordLocked: (400, "RECORD_LOCKED", DEPENDENT_LOCKED),
+    RecordFrozen: (400, "RECORD_LOCKED", ""),
     NotApproved: (400, "NOT_APPROVED", NOT_APPROVED),
-    InProcessing: (400, "RECORD_LOCKED", NOT_APPROVED),
     NotFound: (400, "INVALID_DATA", "the id given seems to be invalid"),
     MissingToken: (401, "AUTHENTICATION_FAILURE", "Authentication failed"),
     Unauthenticated: (401, "INVALID_TOKEN", "invalid oauth token"),

@@ -27,20 +27,17 @@ from starlette.responses import Response
 from cardfile.api.dialects.zoho_crm import metadata
 from cardfile.api.dialects.zoho_crm.auth import token_of
 from cardfile.api.dialects.zoho_crm.errors import (
-    DependentRecordLocked,
-    InProcessing,
     InvalidId,
     InvalidUrl,
     MandatoryMissing,
     ZohoError,
     error_of,
 )
-from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, field_kind, module_of, parse_id
+from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, module_of, parse_id
 from cardfile.api.dialects.zoho_crm.parse import data_of, layout_of, namer, record_ops, skip_features
 from cardfile.api.dialects.zoho_crm.render import Renderer
 from cardfile.api.native.writes import in_write_transaction
 from cardfile.auth.principal import Principal
-from cardfile.automation import locks
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import list_records
@@ -240,36 +237,6 @@ def _record_id(rec: Any) -> int:
     return rid
 
 
-def _check_dependents(conn: Connection, rt: RecordType, ops: Sequence[FieldOp]) -> None:
-    """A multi-select lookup may not link to a locked record (RECORD_LOCKED)."""
-    ids: list[int] = []
-    for op in ops:
-        fd = rt.get(op.field)
-        if fd is None or fd.type != "sub_records" or field_kind(fd) != "multiselectlookup":
-            continue
-        if op.kind in ("add", "update") and isinstance(op.value, list):
-            col = fd.fields[0].name
-            ids.extend(r[col] for r in op.value if isinstance(r, dict) and isinstance(r.get(col), int))
-    locked = [i for i in sorted(set(ids)) if locks.get_lock(conn, i) is not None]
-    if locked:
-        raise DependentRecordLocked(f"linked record(s) {locked} are locked")
-
-
-def _check_record(rt: RecordType, ops: Sequence[FieldOp], current: Callable[[], Mapping[str, Any]]) -> None:
-    """A record whose ``approval_state__s`` is ``processing`` (Zia image validation or a
-    merge of duplicates running) takes no update but of that state (``RECORD_LOCKED``, "Cannot
-    update record that is not approved yet"). The other review rule (no image changes while
-    ``in_review`` or ``rejected``: ``NOT_APPROVED``) and the call-duration rule are checks of
-    the pack, applied by the engine."""
-    touched = {op.field for op in ops}
-    if rt.get("approval_state__s") is not None and touched - {"approval_state__s"}:
-        state = current().get("approval_state__s")
-        if state == "processing":
-            raise InProcessing(
-                "the record is being processed (Zia image validation or a merge of duplicates)"
-            )
-
-
 def _context(principal: Principal, skip: frozenset[str] = frozenset()) -> Context:
     return Context(actor=principal.name, channel=CHANNEL, principal=principal, skip=skip)
 
@@ -313,8 +280,6 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                     return svc.engine.get(rt.name, rid, conn)
 
                 ops = record_ops(rt, rec, current)
-                _check_record(rt, ops, current)
-                _check_dependents(conn, rt, ops)
                 cmds.append(
                     UpdateCommand(rt.name, rid, ops, unmodified_since=since, unmodified_since_precision="second",
                                   layout=layout_of(rt, rec))
@@ -344,13 +309,10 @@ async def update_record(request: Request, version: str, module: str, record_id: 
 
 
 # -- insert and upsert ---------------------------------------------------------------------------
-def _create_ops(rt: RecordType, rec: Any, principal: Principal) -> tuple[FieldOp, ...]:
+def _create_ops(rt: RecordType, rec: Any) -> tuple[FieldOp, ...]:
     if not isinstance(rec, Mapping):
         raise BadRequest("each item of 'data' is a record: a JSON object")
-    ops = record_ops(rt, rec, lambda: {})
-    if rt.owner_field and principal.user_id is not None and not any(o.field == rt.owner_field for o in ops):
-        ops = (*ops, FieldOp(rt.owner_field, "set", principal.user_id))  # Zoho: the caller owns what they add
-    return ops
+    return record_ops(rt, rec, lambda: {})  # the owner's default (the caller) is the pack's
 
 
 async def _insert(request: Request, version: str, module: str) -> Response:
@@ -368,9 +330,7 @@ async def _insert(request: Request, version: str, module: str) -> Response:
         ctx = _context(principal)
 
         def one(c: Connection, rec: Any) -> WriteResult:
-            ops = _create_ops(rt, rec, principal)
-            _check_record(rt, ops, dict)
-            _check_dependents(c, rt, ops)
+            ops = _create_ops(rt, rec)
             return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
 
         outcomes = svc.engine.run_batch(data, one, all_or_none=False, conn=conn)
@@ -433,9 +393,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                             break
             if holder is None:
                 how[i] = ("insert", None)
-                ops = _create_ops(rt, rec, principal)
-                _check_record(rt, ops, dict)
-                _check_dependents(c, rt, ops)
+                ops = _create_ops(rt, rec)
                 return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
             how[i] = ("update", matched)
             rid = holder
@@ -444,8 +402,6 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                 return svc.engine.get(rt.name, rid, c)
 
             ops = record_ops(rt, rec, current)
-            _check_record(rt, ops, current)
-            _check_dependents(c, rt, ops)
             try:
                 return svc.engine.update(UpdateCommand(rt.name, rid, ops, layout=layout_of(rt, rec)), ctx, c)
             except NotFound as exc:
