@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 from cardfile.engine.commands import Context, FieldOp, UpdateCommand
-from cardfile.engine.search import MAX_PAGE, Condition, search_records
+from cardfile.engine.query import Condition, Query, all_records
 from cardfile.schema.model import RecordType
 
 if TYPE_CHECKING:
@@ -46,9 +46,7 @@ def demote_others(
         return  # a record outside any group has no rivals
     conds = [Condition(n, "eq", data[n]) for n in rule.per] + [Condition(rule.flag, "eq", True)]
     system = replace(ctx, principal=None)  # every check lets the system through
-    while True:  # a page at a time: the demoted ones drop out of the search
-        found = search_records(conn, engine.catalog, rt.name, conds, page_size=MAX_PAGE)
-        for rid in (r["id"] for r in found if r["id"] != record_id):
-            engine.update(UpdateCommand(rt.name, rid, (FieldOp(rule.flag, "set", False),)), system, conn)
-        if len(found) < MAX_PAGE:
-            return
+    query = Query(rt.name, tuple(conds))
+    rivals = [r["id"] for r in all_records(conn, engine.catalog, query) if r["id"] != record_id]
+    for rid in rivals:
+        engine.update(UpdateCommand(rt.name, rid, (FieldOp(rule.flag, "set", False),)), system, conn)

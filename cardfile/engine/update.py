@@ -27,18 +27,16 @@ from cardfile.engine.events import record_changes
 from cardfile.engine.links import check_links, check_locked_links
 from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.primary import demote_others
+from cardfile.engine.query import Page, Query, run_query
 from cardfile.engine.records import record_json
 from cardfile.engine.results import Change, WriteResult
+from cardfile.engine.upsert import UpsertCommand, UpsertItem, UpsertOutcome, run_upsert
 from cardfile.errors import (
     BatchFailed,
     CardfileError,
-    FieldError,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
 )
-from cardfile.fieldtypes import registry
-from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType
 from cardfile.store import records as store
 from cardfile.store.clock import now_us, to_iso
@@ -108,6 +106,13 @@ class Engine:
             raise NotFound(f"no {type_name} record with id {record_id}")
         perm.require_visible(principal, rt, record_id, row.data)
         return record_json(rt, row)
+
+    def query(self, q: Query, conn: Connection | None = None, principal: Principal | None = None) -> Page:
+        """One page of records (see ``engine.query.run_query``)."""
+        if conn is None:
+            with self.db.read() as c:
+                return run_query(c, self.catalog, q, principal)
+        return run_query(conn, self.catalog, q, principal)
 
     def find_unique(self, conn: Connection, type_name: str, values: dict[str, Any]) -> int | None:
         """See ``uniques.find_unique``."""
@@ -360,38 +365,20 @@ class Engine:
         all_or_none: bool,
         conn: Connection | None = None,
     ) -> list[WriteResult | CardfileError]:
-        """Create or update each item, found by its value of the unique field ``match_on``."""
+        """Create or update each item, found by its value of the unique field ``match_on``
+        (an ``UpsertCommand`` of one match field; see ``upsert``)."""
+        cmd = UpsertCommand(
+            type_name,
+            (match_on,),
+            tuple(UpsertItem(ops, match={match_on: value}) for value, ops in items),
+            all_or_none=all_or_none,
+        )
+        return [o.result for o in self.upsert(cmd, ctx, conn)]
+
+    def upsert(self, cmd: UpsertCommand, ctx: Context, conn: Connection | None = None) -> list[UpsertOutcome]:
+        """Create or update each item of ``cmd`` (see ``engine.upsert``), in one transaction."""
         with self._tx(conn) as c:
-            rt = self.catalog.record_type(c, type_name)
-            fd = rt.get(match_on)
-            if fd is None or not fd.unique:
-                raise ValidationFailed(
-                    [
-                        FieldError(
-                            "match_on",
-                            "NOT_UNIQUE_FIELD",
-                            f"{match_on!r} is not a unique field of {type_name}",
-                        )
-                    ]
-                )
-            ft = registry.get(fd.type)
-
-            def one(c2: Connection, item: tuple[Any, tuple[FieldOp, ...]]) -> WriteResult:
-                value, ops = item
-                try:
-                    key = ft.unique_key(ft.parse(value, fd), fd)
-                except InvalidValue as exc:
-                    raise ValidationFailed(exc.to_field_errors(match_on)) from None
-                if key is None:
-                    raise ValidationFailed(
-                        [FieldError(match_on, "REQUIRED", f"{match_on!r} is needed to match on")]
-                    )
-                holder = store.unique_owner(c2, type_name, match_on, uniques.bounded(key))
-                if holder is None:
-                    return self.create(CreateCommand(type_name, ops), ctx, c2)
-                return self.update(UpdateCommand(type_name, holder, ops), ctx, c2)
-
-            return self.run_batch(items, one, all_or_none=all_or_none, key=lambda it: it[0], conn=c)
+            return run_upsert(self, c, self.catalog.record_type(c, cmd.type), cmd, ctx)
 
     # -- the steps ---------------------------------------------------------------
     def _automate(

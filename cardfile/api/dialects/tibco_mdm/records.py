@@ -37,10 +37,11 @@ from cardfile.api.dialects.tibco_mdm.repository import (
     mdm_name,
     normalize,
 )
+from cardfile.api.native.filters import parse_filters
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Query
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, Duplicate, FieldError, NotFound, ValidationFailed
 from cardfile.services import Services
@@ -88,9 +89,11 @@ def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -
 
 
 def _only(svc: Services, conn: Connection, repo: Repository, where: list[tuple[str, str]]) -> int | None:
-    """The id of the one record matching ``where``; None for none or several."""
-    page = list_records(svc.db, svc.catalog, repo.type, where, sort=None, limit=2, cursor=None, conn=conn)
-    return int(page["items"][0]["id"]) if len(page["items"]) == 1 else None
+    """The id of the one record matching ``where`` (read as the native query string does);
+    None for none or several."""
+    q = Query(repo.type, tuple(parse_filters(repo.rt, where)), page_size=2)
+    items = svc.engine.query(q, conn).items
+    return int(items[0]["id"]) if len(items) == 1 else None
 
 
 @dataclass

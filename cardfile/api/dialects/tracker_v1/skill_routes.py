@@ -33,6 +33,7 @@ from cardfile.api.native.http import json_response, services_of
 from cardfile.api.native.writes import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import FieldOp, UpdateCommand
+from cardfile.engine.query import Query, all_records
 from cardfile.engine.search import Condition, search_records
 from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.fieldtypes.base import InvalidValue
@@ -77,16 +78,7 @@ def _skill_row(s: Mapping[str, Any]) -> dict[str, Any]:
 def _all(
     svc: Services, conn: Connection, type_name: str, conds: list[Condition], p: Principal
 ) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        got = search_records(
-            conn, svc.catalog, type_name, conds, sort="id", page=page, page_size=MAX_PAGE, principal=p
-        )
-        out.extend(got)
-        if len(got) < MAX_PAGE:
-            return out
-        page += 1
+    return list(all_records(conn, svc.catalog, Query(type_name, tuple(conds)), p))
 
 
 @router.get("/api/v1/MetaData/Skills/Hierarchy", tags=["MetaData"], dependencies=api_limited,
@@ -151,7 +143,8 @@ async def area_count(areaId: str, request: Request, creds: Caller) -> Response: 
     def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
         if not search_records(conn, svc.catalog, "skill_area", [Condition("id", "eq", area)], principal=p):
             return None
-        n = len(_all(svc, conn, "skill", [Condition("skill_area", "eq", area)], p))
+        q = Query("skill", (Condition("skill_area", "eq", area),), page_size=1, with_total=True)
+        n = svc.engine.query(q, conn, p).total
         return {"areaId": area, "count": n}
 
     body = await read(svc, creds, work)

@@ -24,7 +24,7 @@ from cardfile.api.dialects.tracker_widget.errors import UNKNOWN_COLUMN
 from cardfile.api.dialects.tracker_widget.parse import Entry, UpdateRecordRequest
 from cardfile.api.dialects.tracker_widget.values import value_op
 from cardfile.engine.commands import FieldOp
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Condition, Query, all_records
 from cardfile.errors import FieldError, NotFound
 from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType
@@ -65,18 +65,8 @@ class _Lookups:
 
     def entries(self, list_name: str) -> list[dict[str, Any]]:
         if list_name not in self._lists:
-            items: list[dict[str, Any]] = []
-            cursor = None
-            while True:
-                page = list_records(
-                    self.svc.db, self.svc.catalog, SETTING, [("list", list_name)],
-                    sort=None, limit=500, cursor=cursor, conn=self.conn,
-                )  # fmt: skip
-                items.extend(page["items"])
-                cursor = page["next_cursor"]
-                if cursor is None:
-                    break
-            self._lists[list_name] = items
+            q = Query(SETTING, (Condition("list", "eq", list_name),))
+            self._lists[list_name] = list(all_records(self.conn, self.svc.catalog, q))
         return self._lists[list_name]
 
     def record(self, type_name: str, record_id: int) -> dict[str, Any] | None:
