@@ -7,6 +7,7 @@ usable on the next request everywhere, and survives restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cardfile.engine import uniques
 from cardfile.engine.defaults import check_derived
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
@@ -39,6 +41,8 @@ from cardfile.store import schema_store
 from cardfile.store.database import Database
 
 __all__ = ["Catalog", "check_field"]
+
+log = logging.getLogger("cardfile.catalog")
 
 # Record types that links may point at besides the schema's own.
 BUILTIN_TARGETS = frozenset({"users"})
@@ -183,6 +187,11 @@ class Catalog:
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)
                     if old is None or type_to_definition(old) != type_to_definition(merged):
                         schema_store.save_type(conn, rt.name, type_to_definition(merged), pack.name)
+                    if old is not None:  # a group new to a type: claims for the records stored before it
+                        for group in (g for g in rt.unique_together if g not in old.unique_together):
+                            dup = uniques.backfill_group(conn, merged, group)
+                            if dup:
+                                log.warning("%s: records %s repeat values of %s", rt.name, dup[:20], group)
             schema_store.bump_schema_version(conn)
             self.current(conn)
 

@@ -6,7 +6,8 @@ channel that can express them (native API, Tracker v1, the Tracker widget, HighL
 - ``unique_together``: one shortlist / long-list entry per opportunity and resource,
   also when requests race;
 - one primary per group (``one_primary``): a record's primary document;
-- links to users: a user who does not exist or is disabled (HighLevel and native).
+- links to users: a user who does not exist or is disabled (HighLevel and native);
+- and a ``unique_together`` group declared on a type that already has records.
 
 Real HTTP against a live server, SQLite (and PostgreSQL under the ``postgres`` marker).
 """
@@ -22,8 +23,11 @@ import httpx
 import pytest
 
 from cardfile.auth import scopes as scope_rules
+from cardfile.engine.commands import Context, CreateCommand, FieldOp
+from cardfile.errors import Duplicate
 from cardfile.schema.model import FieldDef, SchemaError
-from cardfile.schema.packs import parse_pack
+from cardfile.schema.packs import Pack, parse_pack
+from cardfile.services import Services
 from cardfile.store import tables
 from tests.integration.test_api_support import add_user, assert_problem, error_pairs, history_rows, stored
 from tests.integration.test_highlevel_support import HL, assert_hl_error, hl, property_errors
@@ -376,3 +380,29 @@ def test_a_disabled_or_missing_user_is_user_not_found_everywhere(hl: HL) -> None
         r = hl.api.patch(f"/api/records/event_ticket/{native_id}", json={"owners": [owner]})
         assert error_pairs(assert_problem(r, 422, "VALIDATION_FAILED")) == {("owners", "USER_NOT_FOUND")}
     assert hl.get(record["id"])["owner"] == []
+
+
+def test_a_group_declared_later_covers_the_records_stored_before(svc: Services) -> None:
+    """A database that had shortlist entries before ``unique_together``: installing the
+    pack claims the group for them, so a new duplicate of an old entry is refused too."""
+
+    def pack(groups: list[list[str]]) -> Pack:
+        fields = [{"name": "opp", "type": "integer"}, {"name": "res", "type": "integer"}]
+        return parse_pack("later", {"types": {"entry": {"fields": fields, "unique_together": groups}}})
+
+    def add(opp: int, res: int) -> int:
+        ops = (FieldOp("opp", "set", opp), FieldOp("res", "set", res))
+        return svc.engine.create(CreateCommand("entry", ops), Context("test")).id
+
+    svc.catalog.install([pack([])])
+    old = add(1, 1)
+    twins = [add(2, 2), add(2, 2)]  # duplicates from before the rule
+    svc.catalog.install([pack([["opp", "res"]])])
+    with pytest.raises(Duplicate) as exc:
+        add(1, 1)
+    assert f"record {old} has this value" in exc.value.errors[0].message
+    with pytest.raises(Duplicate):
+        add(2, 2)
+    with svc.db.read() as conn:
+        assert svc.engine.find_unique(conn, "entry", {"opp": 2, "res": 2}) == twins[0]
+    assert add(1, 2) > 0
