@@ -72,6 +72,10 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
             if col.name == "id":
                 raise SchemaError(f"field {fd.name!r}: 'id' is the row id, not a column")
             check_field(col, types, nested=True)
+        if fd.upsert_by is not None and fd.column(fd.upsert_by) is None:
+            raise SchemaError(f"field {fd.name!r}: upsert_by must name one of its columns")
+    elif fd.upsert_by is not None:
+        raise SchemaError(f"field {fd.name!r}: only sub_records fields take upsert_by")
     if fd.unique and registry.get(fd.type).multi:
         raise SchemaError(f"field {fd.name!r}: only single-value fields can be unique")
     if fd.max_items is not None and not registry.get(fd.type).multi:

@@ -29,6 +29,7 @@ from cardfile.engine.preconditions import check_preconditions
 from cardfile.engine.primary import demote_others
 from cardfile.engine.query import Page, Query, run_query
 from cardfile.engine.records import record_json
+from cardfile.engine.resolve import resolve_ops
 from cardfile.engine.results import Change, WriteResult
 from cardfile.engine.upsert import UpsertCommand, UpsertItem, UpsertOutcome, run_upsert
 from cardfile.errors import (
@@ -126,8 +127,9 @@ class Engine:
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
         self._authorize_write(rt, "CREATE", cmd.ops, ctx)
-        filled = default_ops(conn, self.catalog, rt, cmd.ops, ctx)
-        applied = apply_ops(rt, {}, cmd.ops, creating=True, layout=cmd.layout, defaults=filled)
+        ops = resolve_ops(conn, self.catalog, rt, {}, cmd.ops)  # input judged by other records
+        filled = default_ops(conn, self.catalog, rt, ops, ctx)
+        applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout, defaults=filled)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
@@ -205,7 +207,8 @@ class Engine:
             precision=cmd.unmodified_since_precision,
         )
         old = row.data
-        applied = apply_ops(rt, old, cmd.ops, creating=False, layout=cmd.layout)
+        ops = resolve_ops(conn, self.catalog, rt, old, cmd.ops)  # input judged by other records
+        applied = apply_ops(rt, old, ops, creating=False, layout=cmd.layout)
         changes = diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(

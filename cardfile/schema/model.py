@@ -78,6 +78,7 @@ class FieldDef:
     default: FieldDefault | None = None  # what a record created without the field holds
     mirror: str | None = None  # "<field>[.<column>]": holds the first item of that field
     refuse_locked: bool = False  # link fields: a write may not add a link to a locked record
+    upsert_by: str | None = None  # sub_records: the column rows are matched on (one row per value)
     # lookup / multi_lookup: the targets a link may name, as (target field, value) pairs
     # every linked record must match (``target_where: {list: territory}``); the engine checks
     target_where: tuple[tuple[str, Any], ...] = ()
@@ -118,6 +119,8 @@ class FieldDef:
             out["default"] = self.default.to_json()
         if self.mirror is not None:
             out["mirror"] = self.mirror
+        if self.upsert_by:
+            out["upsert_by"] = self.upsert_by
         if self.target_where:
             out["target_where"] = dict(self.target_where)
         return out
@@ -130,7 +133,7 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
-            "max_items", "refuse_locked", "target_where",
+            "max_items", "refuse_locked", "upsert_by", "target_where",
         }  # fmt: skip
         known |= {"default", "mirror"}
         unknown = sorted(set(data) - known)
@@ -174,6 +177,7 @@ class FieldDef:
                 default=FieldDefault.from_json(data.get("default")),
                 mirror=parse_mirror(data.get("mirror")),
                 refuse_locked=bool(data.get("refuse_locked", False)),
+                upsert_by=data.get("upsert_by"),
                 target_where=_target_where(data.get("target_where"), ftype),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:

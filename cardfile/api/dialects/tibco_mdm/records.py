@@ -108,9 +108,11 @@ class _Target:
 @dataclass
 class _Plan:
     ops: list[FieldOp]
-    # (relationship field, row position in the replaced list) -> the change that wrote it
+    # (relationship field, row position in its upsert) -> the change that wrote it
     rows: dict[tuple[str, int], RelChange]
     targets: list[_Target]
+    # links to remove: (change, relationship field, its lookup column, target id)
+    removed: list[tuple[RelChange, str, str, int]] = field(default_factory=list)
 
 
 def write_record(
@@ -139,7 +141,7 @@ def write_record(
     if req.deleted and not repo.has(DELETED):
         problems.append(Problem("NOT_SUPPORTED", f"{repo.name} records cannot be marked deleted; use DELETE"))
     ops += [c.op for c in req.changes] + req.extra_ops(repo)
-    plan = _plan_relationships(svc, conn, repo, req.relationships, current, ops)
+    plan = _plan_relationships(svc, conn, repo, req.relationships, ops)
 
     def failing() -> bool:
         return bool(problems) or any(rc.problems for rc in req.relationships)
@@ -164,7 +166,7 @@ def write_record(
                 ctx = replace(
                     ctx, reason="; ".join(filter(None, [ctx.reason, "process: " + ", ".join(fired)]))
                 )
-        run(plan.ops, req.dry_run or failing())
+        _check_removed(plan, run(plan.ops, req.dry_run or failing()))
     except (ValidationFailed, Duplicate) as exc:
         _map_errors(exc.errors, repo, req.changes, plan.rows, problems)
     if failing():
@@ -189,11 +191,11 @@ def _plan_relationships(
     conn: Connection,
     repo: Repository,
     rels: list[RelChange],
-    current: dict[str, Any] | None,
     ops: list[FieldOp],
 ) -> _Plan:
-    """Each relationship field changed becomes one ``replace`` of its rows: untouched rows
-    kept as they are, a row per target updated (only the attributes given), added or removed."""
+    """Each relationship field changed becomes an ``upsert`` of rows found by their target
+    and a ``remove`` of links by target, applied by the engine to the rows it read under its
+    lock: untouched rows are kept as they are."""
     schema = svc.catalog.current(conn)
     plan = _Plan(ops=ops, rows={}, targets=[])
     by_field: dict[str, list[tuple[RelChange, int]]] = {}
@@ -222,32 +224,31 @@ def _plan_relationships(
     for fname, changes in by_field.items():
         rel = changes[0][0].rel
         assert rel is not None
-        rows: list[dict[str, Any] | None] = [dict(r) for r in (current or {}).get(fname) or ()]
-        writer: dict[int, RelChange] = {}
+        col = rel.target_column
+        rows: list[dict[str, Any]] = []
+        gone: list[dict[str, Any]] = []
         for rc, tid in changes:
-            pos = next(
-                (i for i, r in enumerate(rows) if r is not None and r.get(rel.target_column) == tid), None
-            )
             if rc.deleted:
-                if pos is None:
-                    rc.problems.append(
-                        Problem("RELATIONSHIP_NOT_FOUND", f"{rel.name} has no link to this record")
-                    )
-                else:
-                    rows[pos] = None
+                gone.append({col: tid})
+                plan.removed.append((rc, fname, col, tid))
                 continue
-            if pos is None:
-                rows.append({rel.target_column: tid, **column_ops(rc.columns)})
-                pos = len(rows) - 1
-            else:
-                rows[pos] = {**(rows[pos] or {}), **column_ops(rc.columns)}
-            writer[pos] = rc
-        kept = [(i, r) for i, r in enumerate(rows) if r is not None]
-        for new_pos, (old_pos, _row) in enumerate(kept):
-            if old_pos in writer:
-                plan.rows[(fname, new_pos)] = writer[old_pos]
-        ops.append(FieldOp(fname, "replace", [r for _, r in kept]))
+            plan.rows[(fname, len(rows))] = rc
+            rows.append({col: tid, **column_ops(rc.columns)})
+        if rows:  # a row per target updated (only the attributes given) or added
+            ops.append(FieldOp(fname, "upsert", {"by": col, "rows": rows}))
+        if gone:
+            ops.append(FieldOp(fname, "remove", gone))
     return plan
+
+
+def _check_removed(plan: _Plan, result: WriteResult) -> None:
+    """A link to remove that the record did not have (as the engine read it under its
+    lock) is RELATIONSHIP_NOT_FOUND."""
+    for rc, fname, col, tid in plan.removed:
+        change = next((c for c in result.changes if c.field == fname), None)
+        if change is None or not any(r.get(col) == tid for r in change.old or ()):
+            assert rc.rel is not None
+            rc.problems.append(Problem("RELATIONSHIP_NOT_FOUND", f"{rc.rel.name} has no link to this record"))
 
 
 def _run_target(svc: Services, conn: Connection, ctx: Context, t: _Target, *, dry: bool) -> None:

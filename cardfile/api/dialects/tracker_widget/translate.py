@@ -13,7 +13,6 @@ wholly or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +26,7 @@ from cardfile.engine.commands import FieldOp
 from cardfile.engine.query import Condition, Query, all_records
 from cardfile.errors import FieldError, NotFound
 from cardfile.fieldtypes.base import InvalidValue
+from cardfile.fieldtypes.skills import QUICK, kind_of, quick_choice
 from cardfile.schema.model import RecordType
 from cardfile.services import Services
 from cardfile.tracker import skills
@@ -45,9 +45,6 @@ def record_type_of(letter: str) -> str:
 class Translation:
     ops: list[FieldOp] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
-    # True when an op was built from the record as read (skill rows by row id): the
-    # update must then apply to that version
-    reads_record: bool = False
 
     def fail(self, where: str, code: str, message: str) -> None:
         self.errors.append(FieldError(where, code, message))
@@ -79,9 +76,7 @@ class _Lookups:
         return self._records[key]
 
 
-def translate(
-    conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
-) -> Translation:
+def translate(conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest) -> Translation:
     out = Translation()
     look = _Lookups(conn, svc)
     cols = columns_of(rt)
@@ -104,7 +99,7 @@ def translate(
         except InvalidValue as exc:
             out.fail(entry.where, exc.code, exc.message)
     if req.recordtype in SKILL_TYPES and req.skills:
-        _skills(out, look, rt, req, record)
+        _skills(out, look, rt, req)
     return out
 
 
@@ -155,16 +150,15 @@ def _by_names(look: _Lookups, name: str, multi: bool, list_name: str, raw: Any) 
     return FieldOp(name, "set", ids[0]) if ids else FieldOp(name, "clear")
 
 
-def _skills(
-    out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
-) -> None:
-    """Each entry's skill and value, checked (``cardfile.tracker.skills``), then one set
-    of ops for them all: quick skills in or out of ``quick_skills``, rows of ``skills``."""
+def _skills(out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest) -> None:
+    """Each entry's skill (it must exist: outcome 4) and, for a quick skill, its Yes or No;
+    then one set of ops for them all (``cardfile.tracker.skills``): quick skills in or out
+    of ``quick_skills``, rows of ``skills`` by skill, whose values the engine judges."""
     if rt.get("skills") is None or rt.get("quick_skills") is None:
         for entry in req.skills:
             out.fail(entry.where, UNKNOWN_COLUMN, f"{req.recordtype} records have no skills")
         return
-    wanted: dict[int, str | None] = {}  # skill id -> row value (None: no row); the last entry wins
+    wanted: dict[int, Any] = {}  # skill id -> row value (None: no row); the last entry wins
     quick: dict[int, bool] = {}
     for entry in req.skills:
         skill_id = int(entry.key)
@@ -172,15 +166,12 @@ def _skills(
         if skill is None:
             out.fail(entry.where, UNKNOWN_COLUMN, f"there is no skill with id {skill_id}")
             continue
+        if kind_of(skill) != QUICK:
+            blank = entry.value is None or (isinstance(entry.value, str) and not entry.value.strip())
+            wanted[skill_id] = None if blank else entry.value
+            continue
         try:
-            kind, value = skills.skill_value(skill, entry.value)
+            quick[skill_id] = bool(quick_choice(skill, entry.value))
         except InvalidValue as exc:
             out.fail(entry.where, exc.code, exc.message)
-            continue
-        if kind == "quick":
-            quick[skill_id] = value is not None
-        else:
-            wanted[skill_id] = value
-    ops, reads = skills.change_ops(record, quick, wanted)
-    out.ops.extend(ops)
-    out.reads_record = out.reads_record or reads
+    out.ops.extend(skills.change_ops(quick, wanted))

@@ -277,10 +277,7 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                 if path_id is not None and rid != parse_id(path_id):
                     raise InvalidId("the id in the body is not the id in the URL", id=str(rec.get("id"))[:40])
 
-                def current(rid: int = rid) -> Mapping[str, Any]:
-                    return svc.engine.get(rt.name, rid, conn)
-
-                ops = record_ops(rt, rec, current)
+                ops = record_ops(rt, rec)
                 cmds.append(
                     UpdateCommand(rt.name, rid, ops, unmodified_since=since, unmodified_since_precision="second",
                                   layout=layout_of(rt, rec))
@@ -313,7 +310,7 @@ async def update_record(request: Request, version: str, module: str, record_id: 
 def _create_ops(rt: RecordType, rec: Any) -> tuple[FieldOp, ...]:
     if not isinstance(rec, Mapping):
         raise BadRequest("each item of 'data' is a record: a JSON object")
-    return record_ops(rt, rec, lambda: {})  # the owner's default (the caller) is the pack's
+    return record_ops(rt, rec)  # the owner's default (the caller) is the pack's
 
 
 async def _insert(request: Request, version: str, module: str) -> Response:
@@ -403,15 +400,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                 problem = exc
 
             def ops_for(c: Connection, holder: int | None) -> Sequence[FieldOp]:
-                if holder is None:
-                    ops = _create_ops(rt, rec)
-                else:
-                    found = holder
-
-                    def current() -> Mapping[str, Any]:
-                        return svc.engine.get(rt.name, found, c)
-
-                    ops = record_ops(rt, rec, current)
+                ops = _create_ops(rt, rec) if holder is None else record_ops(rt, rec)
                 if problem is not None:
                     raise problem
                 return ops
