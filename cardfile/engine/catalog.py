@@ -7,6 +7,7 @@ usable on the next request everywhere, and survives restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cardfile.engine import uniques
 from cardfile.engine.defaults import check_derived
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
@@ -28,11 +30,20 @@ from cardfile.schema.model import (
     SchemaError,
     is_valid_name,
 )
-from cardfile.schema.packs import Pack, parse_checks, parse_frozen_states, parse_layouts, parse_soft_delete
+from cardfile.schema.packs import (
+    Pack,
+    parse_checks,
+    parse_frozen_states,
+    parse_layouts,
+    parse_one_primary,
+    parse_soft_delete,
+)
 from cardfile.store import schema_store
 from cardfile.store.database import Database
 
 __all__ = ["Catalog", "check_field"]
+
+log = logging.getLogger("cardfile.catalog")
 
 # Record types that links may point at besides the schema's own.
 BUILTIN_TARGETS = frozenset({"users"})
@@ -94,6 +105,10 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         out["frozen_states"] = [s.to_json() for s in rt.frozen_states]
     if rt.soft_delete is not None:
         out["soft_delete"] = rt.soft_delete.to_json()
+    if rt.one_primary:
+        out["one_primary"] = rt.one_primary.to_json()
+    if rt.system_flag:
+        out["system_flag"] = rt.system_flag
     return out
 
 
@@ -115,6 +130,8 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         checks=parse_checks(d.get("checks"), fields, name),
         frozen_states=parse_frozen_states(d.get("frozen_states"), fields, name),
         soft_delete=parse_soft_delete(d.get("soft_delete"), fields, name),
+        one_primary=parse_one_primary(d.get("one_primary"), fields, name),
+        system_flag=d.get("system_flag"),
     )
 
 
@@ -173,6 +190,11 @@ class Catalog:
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)
                     if old is None or type_to_definition(old) != type_to_definition(merged):
                         schema_store.save_type(conn, rt.name, type_to_definition(merged), pack.name)
+                    if old is not None:  # a group new to a type: claims for the records stored before it
+                        for group in (g for g in rt.unique_together if g not in old.unique_together):
+                            dup = uniques.backfill_group(conn, merged, group)
+                            if dup:
+                                log.warning("%s: records %s repeat values of %s", rt.name, dup[:20], group)
             schema_store.bump_schema_version(conn)
             self.current(conn)
 

@@ -39,6 +39,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "run_query",
+    "system_filters",
 ]
 
 COLUMNS = ("id", "created_at", "modified_at")  # system columns a condition may name
@@ -169,6 +170,7 @@ def run_query(conn: Connection, catalog: Catalog, q: Query, principal: Principal
     rt = catalog.record_type(conn, q.type)
     perm.require(principal, rt, "READ")
     filters, order = _plan(rt, q)
+    filters += system_filters(principal, rt)  # the system's own records are no caller's
     after = decode_cursor(q.cursor) if q.cursor else None
     term = q.term if q.term and q.term.strip() else None
     visible = perm.owner_filter(principal, rt)
@@ -194,6 +196,12 @@ def run_query(conn: Connection, catalog: Catalog, q: Query, principal: Principal
         store.count_records(conn, rt.name, filters, term=term, visible_to=visible) if q.with_total else None
     )
     return Page(items=items, more=more, next_cursor=next_cursor, total=total, page=q.page)
+
+
+def system_filters(principal: Principal | None, rt: RecordType) -> list[sql.Filter]:
+    """What leaves the type's system records out of a caller's listing (see permissions)."""
+    flag = perm.system_hidden(principal, rt)
+    return [] if flag is None else [sql.Filter(flag, "bool", "ne", True)]
 
 
 def all_records(

@@ -25,6 +25,7 @@ from cardfile.engine.events import change_events, record_changes, write_events
 from cardfile.engine.hooks import Hooks
 from cardfile.engine.links import check_links, check_locked_links
 from cardfile.engine.preconditions import check_preconditions
+from cardfile.engine.primary import demote_others
 from cardfile.engine.query import Page, Query, run_query
 from cardfile.engine.records import record_json
 from cardfile.engine.resolve import resolve_ops
@@ -148,6 +149,7 @@ class Engine:
         uniques.claim_uniques(conn, rt, record_id, {}, applied)
         changes = diff(rt, {}, applied.data, [f.name for f in rt if f.name in applied.data])
         record_changes(conn, rt, [(record_id, 1, changes)], "create", ctx, at)
+        demote_others(self, conn, rt, record_id, applied.data, ctx)
         row = store.get_record(conn, rt.name, record_id)
         result = WriteResult(
             type=rt.name,
@@ -190,6 +192,7 @@ class Engine:
         out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at, locked=locked)
         if isinstance(out, _Pending):
             self._write_updates(conn, rt, [out], ctx, at)
+            demote_others(self, conn, rt, cmd.id, out.after.data, ctx, [ch.field for ch in out.changes])
             return self._automate(conn, rt, out.result, "update", ctx)
         return out
 
@@ -367,6 +370,13 @@ class Engine:
             if all_or_none and failures:
                 raise BatchFailed(failures)
             self._write_updates(c, rt, pending, ctx, at)
+            if rt.one_primary is not None:  # the batch's last primary of a group stays primary
+                for p in reversed(pending):
+                    now = store.get_record(c, rt.name, p.row.id)  # maybe demoted by a later one
+                    if now is not None:
+                        demote_others(
+                            self, c, rt, p.row.id, dict(now.data), ctx, [ch.field for ch in p.changes]
+                        )
             for i, r in enumerate(results):  # rules run once every change of the batch is written
                 if isinstance(r, WriteResult) and r.committed and not r.created:
                     results[i] = self._automate(c, rt, r, "update", ctx)

@@ -1,7 +1,8 @@
 """An updateRecord request as canonical ops on one record of the ``tracker`` pack.
 
 Columns (``columns.py``) and their values (``values.py``) become ``set`` / ``clear`` /
-``replace`` ops; settings entries named in a value are looked up in their list; custom
+``replace`` ops; settings entries named in a value are looked up in their list (an id
+must be one of the field's ``target_where``: the engine checks that); custom
 fields are the fields ``cf_<id>``; skills (for C, N and R only; ignored for the other
 types) become changes of the record's ``quick_skills`` set and ``skills`` rows. Every
 problem is collected, then raised at once as ``ValidationFailed``: a column, custom
@@ -109,10 +110,8 @@ def _column(out: Translation, look: _Lookups, rt: RecordType, col: Column, entry
         if col.names and col.setting_list is not None:
             op = _by_names(look, fd.name, fd.type == "multi_lookup", col.setting_list, entry.value)
         else:
+            # which entries the field may name is the engine's check (the field's target_where)
             op = value_op(fd, entry.value, id_column=col.id_column, multi=col.multi)
-            if col.setting_list is not None and op.kind in ("set", "replace"):
-                for setting_id in op.value if op.kind == "replace" else (op.value,):
-                    _in_list(look, col.setting_list, setting_id)
     except InvalidValue as exc:
         out.fail(where, exc.code, exc.message)
         return
@@ -149,14 +148,6 @@ def _by_names(look: _Lookups, name: str, multi: bool, list_name: str, raw: Any) 
     if len(ids) > 1:
         raise InvalidValue("TOO_MANY_VALUES", f"a record holds one {list_name}; got {len(ids)} names")
     return FieldOp(name, "set", ids[0]) if ids else FieldOp(name, "clear")
-
-
-def _in_list(look: _Lookups, list_name: str, setting_id: Any) -> None:
-    entry = look.record(SETTING, setting_id) if isinstance(setting_id, int) else None
-    if entry is None or entry.get("list") != list_name:
-        raise InvalidValue(
-            "NOT_IN_LIST", f"{setting_id} is not the id of a {list_name} entry (getSettings lists them)"
-        )
 
 
 def _skills(out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest) -> None:
