@@ -8,7 +8,7 @@ test:
 	scripts/test
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 fix:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

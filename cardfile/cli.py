@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cardfile.cli_identity import register as register_identity
+from cardfile.cli_options import DEFAULT_DATA, DataOpt, DbOpt
+from cardfile.cli_options import open_services as _services
 from cardfile.schema.model import SchemaError
 from cardfile.schema.packs import available_packs, load_pack
 
@@ -22,25 +25,10 @@ apikey_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 pack_app = typer.Typer(help="Record-type packs shipped with cardfile.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(pack_app, name="pack")
+register_identity(app)  # users, clients, tokens, signing keys
 
-DataOpt = Annotated[Path, typer.Option("--data", help="Directory for the SQLite file and other state.")]
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database", help="Database URL, e.g. postgresql://user@host/db (default: SQLite in --data)."
-    ),
-]
 PackOpt = Annotated[list[str] | None, typer.Option("--pack", help="Pack to install (repeatable).")]
-DEFAULT_DATA = Path("cardfile-data")
 DEMO_KEY_FILE = "demo-api-key"
-
-
-def _services(data: Path, database: str | None, packs: list[str] | None = None, **settings: Any) -> Services:
-    from cardfile.services import open_services
-    from cardfile.settings import Settings
-
-    s = Settings(data_dir=data, database_url=database, packs=tuple(packs or ()))
-    return open_services(dataclasses.replace(s, **settings) if settings else s)
 
 
 def _demo_key(svc: Services, data: Path) -> str:
@@ -192,8 +180,6 @@ def pack_list() -> None:
 
 
 def main() -> None:
-    import cardfile.cli_identity  # noqa: F401  (registers the identity commands)
-
     try:
         app()
     except SchemaError as exc:  # a bad --pack or pack file: say so, no traceback

@@ -11,16 +11,23 @@ from typing import Annotated
 import orjson
 import typer
 
-from cardfile.cli import DEFAULT_DATA, DataOpt, DbOpt, _services, app
+from cardfile.cli_options import DEFAULT_DATA, DataOpt, DbOpt
+from cardfile.cli_options import open_services as _services
+
+__all__ = ["register"]
 
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 client_app = typer.Typer(help="Manage OAuth2 clients.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue access tokens without a browser.", no_args_is_help=True)
 key_app = typer.Typer(help="Manage token signing keys.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
-app.add_typer(client_app, name="client")
-app.add_typer(token_app, name="token")
-app.add_typer(key_app, name="key")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the identity commands to the ``cardfile`` command (``cli.py`` calls this)."""
+    app.add_typer(user_app, name="user")
+    app.add_typer(client_app, name="client")
+    app.add_typer(token_app, name="token")
+    app.add_typer(key_app, name="key")
 
 
 def _fail(message: str) -> None:

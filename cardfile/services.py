@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cardfile.auth.authenticator import Authenticator
 from cardfile.auth.keys import SigningKeys
 from cardfile.auth.tokens import TokenService
+from cardfile.automation.hooks import automation_hooks
 from cardfile.automation.rulebook import install_named_packs
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.update import Engine
@@ -46,7 +47,8 @@ def open_services(settings: Settings, *, migrate: bool = True) -> Services:
     if settings.packs:
         catalog.install(load_pack(p) for p in settings.packs)
         install_named_packs(db, settings.packs)  # their automation rules
-    engine = Engine(db, catalog, batch_limit=settings.batch_limit)
+    # automation plugs into the engine through its hooks: the engine never imports it
+    engine = Engine(db, catalog, batch_limit=settings.batch_limit, hooks=automation_hooks())
     tokens = TokenService(
         SigningKeys(overlap_s=settings.key_overlap_s),
         issuer=settings.issuer,

@@ -1,4 +1,5 @@
-"""Records locked by an automation rule: updates and deletes are refused (``RECORD_LOCKED``).
+"""Records locked by an automation rule: updates and deletes are refused (``RECORD_LOCKED``,
+raised by the engine from the row's ``locked_by``).
 
 A lock binds every caller on every channel, admins included; an admin unlocks it
 explicitly (``DELETE /api/automation/locks/{type}/{id}``), or a rule with ``unlock: true``
@@ -16,21 +17,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from cardfile.errors import RecordLocked
 from cardfile.store import tables
 
-__all__ = ["get_lock", "lock", "refuse", "unlock"]
+__all__ = ["get_lock", "lock", "unlock"]
 
 _L = tables.record_locks
 _R = tables.records
-
-
-def refuse(record_type: str, record_id: int) -> RecordLocked:
-    return RecordLocked(
-        f"{record_type} record {record_id} is locked by an automation rule; an admin may unlock it",
-        record_type=record_type,
-        record_id=record_id,
-    )
 
 
 def get_lock(conn: Connection, record_id: int) -> dict[str, Any] | None:

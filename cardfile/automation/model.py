@@ -15,10 +15,16 @@ rules:
       - emit: deal.won
 ```
 
-Conditions: ``changed`` (true/false), ``equals``, ``not_equals``, ``in``, ``not_in``,
-``contains`` (a multi-value holds it), ``empty`` (true/false); values are compared with
-the record as its JSON after the change. Actions: ``set``, ``add`` / ``remove`` (multi-value
-fields), ``lock`` / ``unlock``, ``emit`` (a named event into the outbox).
+Conditions are the schema's (``cardfile.schema.conditions``): ``changed``, ``equals``,
+``not_equals``, ``in``, ``not_in``, ``contains``, ``empty``, ``gt``/``gte``/``lt``/``lte``;
+values are compared with the record as its JSON after the change. Actions: ``set``,
+``add`` / ``remove`` (multi-value fields), ``lock`` / ``unlock``, ``emit`` (a named event
+into the outbox).
+
+``stage: before`` makes a rule part of the change itself: evaluated on the record as the
+request leaves it, its values join the request's own ops (one version, one history row,
+whose reason names the rule by its ``label``). ``optional: true`` lets any caller decline
+the rule's feature (``Context.skip``) without the scope ``automation.SKIP``.
 """
 
 from __future__ import annotations
@@ -28,10 +34,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONDITION_OPS", "TRIGGERS", "Action", "Condition", "Rule", "RuleError", "check_rules", "thaw"]
+from cardfile.schema.conditions import CONDITION_OPS, Condition, ConditionError, thaw
+from cardfile.schema.conditions import freeze as _freeze
+
+__all__ = [
+    "CONDITION_OPS", "STAGES", "TRIGGERS", "Action", "Condition", "Rule", "RuleError", "check_rules", "thaw",
+]  # fmt: skip
 
 TRIGGERS = ("create", "update")
-CONDITION_OPS = ("changed", "equals", "not_equals", "in", "not_in", "contains", "empty")
+# after: a change of its own once the write is done; before: joins the write (same version)
+STAGES = ("after", "before")
 ACTION_KINDS = ("set", "add", "remove", "lock", "unlock", "emit")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _EVENT = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
@@ -39,70 +51,7 @@ _EVENT = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
 RESERVED_EVENT_PREFIXES = ("record.", "automation.")
 
 
-class RuleError(ValueError):
-    """A rule definition is inconsistent."""
-
-
-def _freeze(v: Any) -> Any:
-    if isinstance(v, list | tuple):
-        return tuple(_freeze(x) for x in v)
-    return v
-
-
-def thaw(v: Any) -> Any:
-    """A rule value as JSON again (lists, not the tuples a frozen rule keeps)."""
-    return _thaw(v)
-
-
-def _thaw(v: Any) -> Any:
-    if isinstance(v, tuple):
-        return [_thaw(x) for x in v]
-    return v
-
-
-@dataclass(frozen=True)
-class Condition:
-    field: str
-    op: str
-    value: Any = None
-
-    def holds(self, record: Mapping[str, Any], changed: frozenset[str]) -> bool:
-        cur = record.get(self.field)
-        v = _thaw(self.value)
-        match self.op:
-            case "changed":
-                return (self.field in changed) == bool(v)
-            case "equals":
-                return bool(cur == v)
-            case "not_equals":
-                return bool(cur != v)
-            case "in":
-                return cur in v
-            case "not_in":
-                return cur not in v
-            case "contains":
-                return isinstance(cur, list) and v in cur
-            case "empty":
-                return (cur in (None, "", [], {})) == bool(v)
-        return False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"field": self.field, self.op: _thaw(self.value)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> Condition:
-        if not isinstance(data, Mapping) or not isinstance(data.get("field"), str):
-            raise RuleError("a condition is an object like {field: stage, equals: won}")
-        ops = [k for k in data if k != "field"]
-        if len(ops) != 1 or ops[0] not in CONDITION_OPS:
-            raise RuleError(f"condition on {data['field']!r}: give exactly one of {', '.join(CONDITION_OPS)}")
-        op = ops[0]
-        value = data[op]
-        if op in ("in", "not_in") and not isinstance(value, list | tuple):
-            raise RuleError(f"condition on {data['field']!r}: {op!r} takes a list")
-        if op in ("changed", "empty") and not isinstance(value, bool):
-            raise RuleError(f"condition on {data['field']!r}: {op!r} takes true or false")
-        return cls(data["field"], op, _freeze(value))
+RuleError = ConditionError  # a rule definition (or a condition in it) is inconsistent
 
 
 @dataclass(frozen=True)
@@ -116,7 +65,7 @@ class Action:
             return {"emit": self.event}
         if self.kind in ("lock", "unlock"):
             return {self.kind: True}
-        return {self.kind: {f: _thaw(v) for f, v in self.values}}
+        return {self.kind: {f: thaw(v) for f, v in self.values}}
 
     @classmethod
     def from_json(cls, data: Any) -> Action:
@@ -156,6 +105,11 @@ class Rule:
     when: tuple[Condition, ...]
     then: tuple[Action, ...]
     custom: bool = False  # added through the API (kept when the pack is installed again)
+    stage: str = "after"  # see STAGES
+    label: str | None = None  # a human name, shown in the reason of a "before" rule's change
+    # any caller may decline the rule's feature (a vendor's request flag, as MDM's `process`),
+    # without the scope automation.SKIP
+    optional: bool = False
 
     def applies(self, trigger: str, record: Mapping[str, Any], changed: frozenset[str]) -> bool:
         return trigger in self.on and all(c.holds(record, changed) for c in self.when)
@@ -173,6 +127,12 @@ class Rule:
             "when": [c.to_json() for c in self.when],
             "then": [a.to_json() for a in self.then],
         }
+        if self.stage != "after":
+            out["stage"] = self.stage
+        if self.label is not None:
+            out["label"] = self.label
+        if self.optional:
+            out["optional"] = True
         if self.custom:
             out["custom"] = True
         return out
@@ -183,7 +143,8 @@ class Rule:
             raise RuleError("a rule is an object with name, feature, on, when, then")
         # YAML 1.1 reads a bare `on:` key as the boolean true
         data = {("on" if k is True else str(k)): v for k, v in data.items()}
-        unknown = sorted(set(data) - {"name", "feature", "on", "when", "then", "custom"})
+        known = {"name", "feature", "on", "when", "then", "custom", "stage", "label", "optional"}
+        unknown = sorted(set(data) - known)
         if unknown:
             raise RuleError(f"unknown rule attribute(s): {', '.join(unknown)}")
         name = data.get("name")
@@ -197,12 +158,24 @@ class Rule:
             on = [on]
         if not isinstance(on, Sequence) or not on or not set(on) <= set(TRIGGERS):
             raise RuleError(f"rule {name!r}: 'on' is a list of {', '.join(TRIGGERS)}")
+        stage = data.get("stage", "after")
+        if stage not in STAGES:
+            raise RuleError(f"rule {name!r}: stage is one of {', '.join(STAGES)}")
+        label = data.get("label")
+        if label is not None and (not isinstance(label, str) or not 0 < len(label) <= 100):
+            raise RuleError(f"rule {name!r}: label is a text of at most 100 characters")
+        if not isinstance(data.get("optional", False), bool):
+            raise RuleError(f"rule {name!r}: optional is true or false")
         when = data.get("when") or []
         then = data.get("then")
         if not isinstance(when, list):
             raise RuleError(f"rule {name!r}: 'when' is a list of conditions")
         if not isinstance(then, list) or not then:
             raise RuleError(f"rule {name!r}: 'then' is a non-empty list of actions")
+        if stage == "before" and any(
+            not isinstance(a, Mapping) or set(a) - {"set", "add", "remove"} for a in then
+        ):
+            raise RuleError(f"rule {name!r}: a 'before' rule only sets, adds and removes values")
         try:
             return cls(
                 name=name,
@@ -211,6 +184,9 @@ class Rule:
                 when=tuple(Condition.from_json(c) for c in when),
                 then=tuple(Action.from_json(a) for a in then),
                 custom=custom or bool(data.get("custom", False)),
+                stage=stage,
+                label=label,
+                optional=bool(data.get("optional", False)),
             )
         except RuleError as exc:
             raise RuleError(f"rule {name!r}: {exc}") from None

@@ -7,12 +7,14 @@ it), then locks and named events. The change a rule makes does not fire that sam
 again, and a chain of rules firing rules stops at ``max_depth``; the stop is recorded as
 an ``automation.chain_stopped`` event and logged. Rules run for every channel; a change
 may skip named features (``Context.skip``) or all automation (``skip_automation``).
+
+``run_rules`` is the engine's after-write hook (see ``automation/hooks.py``); ``stage: before``
+rules are not run here, they join the change itself.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
@@ -20,23 +22,23 @@ from cardfile.automation import locks
 from cardfile.automation.model import Rule, thaw
 from cardfile.automation.rulebook import rules_for
 from cardfile.engine.commands import Context, FieldOp, UpdateCommand
+from cardfile.engine.events import ChangeEvent, write_events
+from cardfile.engine.hooks import Writer
 from cardfile.engine.results import WriteResult
 from cardfile.schema.model import RecordType
-from cardfile.store import records as store
-from cardfile.store.clock import now_us, to_iso
+from cardfile.store.clock import now_us
 
-if TYPE_CHECKING:
-    from cardfile.engine.update import Engine
-
-__all__ = ["run_rules"]
+__all__ = ["rule_ops", "run_rules"]
 
 log = logging.getLogger("cardfile.automation")
 
 
 def run_rules(
-    engine: Engine, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
+    engine: Writer, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
 ) -> WriteResult | None:
-    """Apply the rules ``result`` fires; the last write any of them made, or None."""
+    """Apply the (after-write) rules ``result`` fires; the last write any of them made, or None.
+
+    This is the engine's after-write hook (``engine/hooks.py``)."""
     if ctx.skip_automation:
         return None
     rules = rules_for(conn, rt)
@@ -47,7 +49,10 @@ def run_rules(
     firing = [
         r
         for r in rules
-        if r.name != maker and r.feature not in ctx.skip and r.applies(trigger, result.record, changed)
+        if r.stage == "after"
+        and r.name != maker
+        and r.feature not in ctx.skip
+        and r.applies(trigger, result.record, changed)
     ]
     if not firing:
         return None
@@ -74,16 +79,8 @@ def _rule_context(rule: Rule, ctx: Context) -> Context:
     )
 
 
-def _apply(
-    engine: Engine,
-    conn: Connection,
-    rt: RecordType,
-    rule: Rule,
-    cause: WriteResult,
-    version: int,
-    ctx: Context,
-) -> tuple[WriteResult | None, int]:
-    rctx = _rule_context(rule, ctx)
+def rule_ops(rule: Rule) -> list[FieldOp]:
+    """The field ops of a rule's ``set`` / ``add`` / ``remove`` actions, in order."""
     ops: list[FieldOp] = []
     for action in rule.then:
         if action.kind == "set":
@@ -92,6 +89,20 @@ def _apply(
             )
         elif action.kind in ("add", "remove"):
             ops.extend(FieldOp(f, action.kind, thaw(v)) for f, v in action.values)  # type: ignore[arg-type]
+    return ops
+
+
+def _apply(
+    engine: Writer,
+    conn: Connection,
+    rt: RecordType,
+    rule: Rule,
+    cause: WriteResult,
+    version: int,
+    ctx: Context,
+) -> tuple[WriteResult | None, int]:
+    rctx = _rule_context(rule, ctx)
+    ops = rule_ops(rule)
     out: WriteResult | None = None
     if ops:
         res = engine.update(UpdateCommand(rt.name, cause.id, tuple(ops)), rctx, conn)
@@ -109,18 +120,6 @@ def _apply(
     return out, version
 
 
-def _event(
-    event: str, rt: RecordType, cause: WriteResult, version: int, ctx: Context, at: int, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "event_type": event, "record_type": rt.name, "record_id": cause.id, "version": version,
-        "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at, "delivered_at": None,
-        "payload": {"type": event, "record_type": rt.name, "record_id": cause.id, "version": version,
-                    "actor": ctx.actor, "client_id": ctx.client_id, "channel": ctx.channel, "at": to_iso(at),
-                    "changes": [c.to_json() for c in cause.changes], **extra},
-    }  # fmt: skip
-
-
 def _emit(
     conn: Connection,
     event: str,
@@ -131,9 +130,11 @@ def _emit(
     rule: Rule,
     at: int,
 ) -> None:
-    store.insert_outbox_many(
-        conn, [_event(event, rt, cause, version, ctx, at, rule=rule.name, feature=rule.feature)]
-    )
+    write_events(
+        conn,
+        [ChangeEvent.of(event, rt.name, cause.id, version, ctx, at, cause.changes, rule=rule.name,
+                        feature=rule.feature)],
+    )  # fmt: skip
 
 
 def _chain_stopped(
@@ -145,8 +146,8 @@ def _chain_stopped(
         rt.name, cause.id, depth, ", ".join(names), " -> ".join(ctx.rule_chain),
     )  # fmt: skip
     at = now_us()
-    store.insert_outbox_many(
+    write_events(
         conn,
-        [_event("automation.chain_stopped", rt, cause, cause.version, ctx, at, chain=list(ctx.rule_chain),
-                not_run=names, max_depth=depth)],
+        [ChangeEvent.of("automation.chain_stopped", rt.name, cause.id, cause.version, ctx, at, cause.changes,
+                        chain=list(ctx.rule_chain), not_run=names, max_depth=depth)],
     )  # fmt: skip

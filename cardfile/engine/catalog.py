@@ -7,6 +7,7 @@ usable on the next request everywhere, and survives restart.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -14,10 +15,12 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from cardfile.engine import uniques
 from cardfile.engine.defaults import check_derived
 from cardfile.errors import Conflict, FieldError, UnknownRecordType, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.registry import UnknownFieldType
+from cardfile.schema.conditions import Condition, ConditionError
 from cardfile.schema.model import (
     SYSTEM_FIELDS,
     Check,
@@ -27,11 +30,20 @@ from cardfile.schema.model import (
     SchemaError,
     is_valid_name,
 )
-from cardfile.schema.packs import Pack, parse_checks, parse_frozen_states, parse_layouts, parse_soft_delete
+from cardfile.schema.packs import (
+    Pack,
+    parse_checks,
+    parse_frozen_states,
+    parse_layouts,
+    parse_one_primary,
+    parse_soft_delete,
+)
 from cardfile.store import schema_store
 from cardfile.store.database import Database
 
 __all__ = ["Catalog", "check_field"]
+
+log = logging.getLogger("cardfile.catalog")
 
 # Record types that links may point at besides the schema's own.
 BUILTIN_TARGETS = frozenset({"users"})
@@ -61,6 +73,10 @@ def check_field(fd: FieldDef, types: Iterable[str], *, nested: bool = False) -> 
             if col.name == "id":
                 raise SchemaError(f"field {fd.name!r}: 'id' is the row id, not a column")
             check_field(col, types, nested=True)
+        if fd.upsert_by is not None and fd.column(fd.upsert_by) is None:
+            raise SchemaError(f"field {fd.name!r}: upsert_by must name one of its columns")
+    elif fd.upsert_by is not None:
+        raise SchemaError(f"field {fd.name!r}: only sub_records fields take upsert_by")
     if fd.unique and registry.get(fd.type).multi:
         raise SchemaError(f"field {fd.name!r}: only single-value fields can be unique")
     if fd.max_items is not None and not registry.get(fd.type).multi:
@@ -89,6 +105,10 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         out["frozen_states"] = [s.to_json() for s in rt.frozen_states]
     if rt.soft_delete is not None:
         out["soft_delete"] = rt.soft_delete.to_json()
+    if rt.one_primary:
+        out["one_primary"] = rt.one_primary.to_json()
+    if rt.system_flag:
+        out["system_flag"] = rt.system_flag
     return out
 
 
@@ -110,17 +130,17 @@ def type_from_definition(name: str, d: Mapping[str, Any], pack: str | None) -> R
         checks=parse_checks(d.get("checks"), fields, name),
         frozen_states=parse_frozen_states(d.get("frozen_states"), fields, name),
         soft_delete=parse_soft_delete(d.get("soft_delete"), fields, name),
+        one_primary=parse_one_primary(d.get("one_primary"), fields, name),
+        system_flag=d.get("system_flag"),
     )
 
 
 def check_conditions(type_name: str, check: Check) -> None:
     """A check's conditions are automation conditions; raise SchemaError unless valid."""
-    from cardfile.automation.model import Condition, RuleError
-
     try:
         for c in (*check.when, *check.require):
             Condition.from_json(c)
-    except RuleError as exc:
+    except ConditionError as exc:
         raise SchemaError(f"{type_name}: check {check.name!r}: {exc}") from None
 
 
@@ -170,6 +190,11 @@ class Catalog:
                     merged = replace(rt, fields={**rt.fields, **{f.name: f for f in custom}}, pack=pack.name)
                     if old is None or type_to_definition(old) != type_to_definition(merged):
                         schema_store.save_type(conn, rt.name, type_to_definition(merged), pack.name)
+                    if old is not None:  # a group new to a type: claims for the records stored before it
+                        for group in (g for g in rt.unique_together if g not in old.unique_together):
+                            dup = uniques.backfill_group(conn, merged, group)
+                            if dup:
+                                log.warning("%s: records %s repeat values of %s", rt.name, dup[:20], group)
             schema_store.bump_schema_version(conn)
             self.current(conn)
 

@@ -1,8 +1,9 @@
 """Canonical commands: what every dialect compiles a request into.
 
 A dialect turns its vendor's body into ``FieldOp`` values (``set``, ``clear``, ``add``,
-``remove``, ``replace``, ``update``) and wraps them in a command; the engine applies
-them through the field types. ``MISSING`` tells an absent key from an explicit null.
+``remove``, ``replace``, ``update``; for sub-records also ``sync`` and ``upsert``) and
+wraps them in a command; the engine applies them through the field types. ``MISSING``
+tells an absent key from an explicit null.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ __all__ = [
     "ops_from_json",
 ]
 
-OpKind = Literal["set", "clear", "add", "remove", "replace", "update"]
-MULTI_OP_KEYS = ("add", "remove", "replace", "update")
+OpKind = Literal["set", "clear", "add", "remove", "replace", "update", "sync", "upsert"]
+MULTI_OP_KEYS = ("add", "remove", "replace", "update", "sync", "upsert")
 
 
 class _Missing(enum.Enum):
@@ -112,7 +113,8 @@ def ops_from_json(body: Mapping[str, Any], *, multi_fields: frozenset[str]) -> l
 
     - ``"f": value`` sets, ``"f": null`` clears;
     - for a multi-value field (``multi_fields``) a list replaces the set and an object
-      with ``add`` / ``remove`` / ``replace`` / ``update`` keys is one op per key;
+      with ``add`` / ``remove`` / ``replace`` / ``update`` / ``sync`` / ``upsert`` keys is
+      one op per key;
     - ``"f.key": value`` sets one sub-value of a keyed field, and an object value for a
       keyed field merges key by key (RFC 7396: null inside clears that key).
 
@@ -127,8 +129,9 @@ def ops_from_json(body: Mapping[str, Any], *, multi_fields: frozenset[str]) -> l
         elif raw is None:
             ops.append(FieldOp(name, "clear"))
         elif name in multi_fields and isinstance(raw, Mapping) and raw and set(raw) <= set(MULTI_OP_KEYS):
-            # replace first, then update, add, remove: the order a reader expects
-            for kind in ("replace", "update", "add", "remove"):
+            # replace first, then update, add, remove: the order a reader expects (sync is a
+            # kind of replace, upsert a kind of update)
+            for kind in ("replace", "sync", "update", "upsert", "add", "remove"):
                 if kind in raw:
                     ops.append(FieldOp(name, kind, raw[kind]))
         elif name in multi_fields and isinstance(raw, list):

@@ -6,7 +6,7 @@
 - A ``Check`` of the record type is evaluated on the record as the write leaves it, when
   the write creates the record or touches one of the check's fields: if every ``when``
   condition holds and a ``require`` condition does not, the write fails with the check's
-  code on its field. Conditions are the automation rules' (``cardfile.automation.model``).
+  code on its field. Conditions are the automation rules' (``cardfile.schema.conditions``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cardfile.automation.model import Condition
 from cardfile.engine.commands import FieldOp
 from cardfile.engine.records import values_json
 from cardfile.errors import FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
+from cardfile.schema.conditions import Condition
 from cardfile.schema.model import Layout, RecordType
 
 __all__ = ["check_errors", "in_layout", "layout_errors"]

@@ -14,7 +14,7 @@ takes the first item of it whenever the write touches that other field.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -23,15 +23,19 @@ from cardfile.engine.commands import Context, FieldOp
 from cardfile.errors import FieldError
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.base import InvalidValue
-from cardfile.schema.model import FieldDef, RecordType, SchemaError
+from cardfile.schema.model import FieldDef, RecordType, Schema, SchemaError
 from cardfile.store import records as store
-
-if TYPE_CHECKING:  # the catalog checks defaults with check_derived
-    from cardfile.engine.catalog import Catalog
 
 __all__ = ["apply_mirrors", "check_derived", "default_ops"]
 
 _USER_TYPES = ("user", "multi_user")
+
+
+class Catalog(Protocol):
+    """What defaults read of ``engine.catalog.Catalog``: the live schema. A protocol, since the
+    catalog imports this module (it checks defaults with ``check_derived``)."""
+
+    def current(self, conn: Connection) -> Schema: ...
 
 
 def default_ops(

@@ -3,7 +3,8 @@
 The same rules as ``Engine.create`` (every op through its field type, field defaults,
 required and unique checks, history row and outbox event per record) at a fraction of the cost, for
 loading data sets and demo data. Links are not checked here: imports may load both
-ends of a link in any order.
+ends of a link in any order, and no automation rule runs. The history rows and events are
+the engine's (``engine/events.py``), equal to those of ``Engine.create`` for the same data.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
-from cardfile.engine.apply import apply_ops
+from cardfile.engine.apply import apply_ops, diff
 from cardfile.engine.commands import Context, ops_from_json
 from cardfile.engine.defaults import default_ops
+from cardfile.engine.events import change_events, write_events
 from cardfile.engine.uniques import bounded, composite_key
 from cardfile.engine.update import Engine
 from cardfile.errors import Duplicate, FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.store import tables
-from cardfile.store.clock import now_us, to_iso
+from cardfile.store.clock import now_us
 
 __all__ = ["import_records"]
 
@@ -73,27 +75,13 @@ def import_records(
                         conn.execute(insert(tables.unique_values), uniques)
                 except IntegrityError:
                     raise Duplicate("the import holds a unique value that another record has") from None
-            conn.execute(
-                insert(tables.history),
-                [
-                    {"record_type": type_name, "record_id": rid, "version": 1, "op": "create", "actor": ctx.actor,
-                     "channel": ctx.channel, "at": at, "reason": ctx.reason,
-                     "changes": [{"field": k, "old": None, "new": v} for k, v in d.items()]}
-                    for rid, d in zip(ids, batch, strict=True)
-                ],
-            )  # fmt: skip
-            conn.execute(
-                insert(tables.outbox),
-                [
-                    {"event_type": "record.created", "record_type": type_name, "record_id": rid, "version": 1,
-                     "created_at": at, "status": "pending", "attempts": 0, "next_attempt_at": at,
-                     "payload": {"type": "record.created", "record_type": type_name, "record_id": rid,
-                                 "version": 1, "actor": ctx.actor, "channel": ctx.channel, "at": to_iso(at),
-                                 "skip_automation": ctx.skip_automation,
-                                 "changes": [{"field": k, "old": None, "new": v} for k, v in d.items()]}}
-                    for rid, d in zip(ids, batch, strict=True)
-                ],
-            )  # fmt: skip
+            # the same history rows and events as Engine.create writes for the same data
+            names = [f.name for f in rt]
+            items = [
+                (rid, 1, diff(rt, {}, d, [n for n in names if n in d]))
+                for rid, d in zip(ids, batch, strict=True)
+            ]
+            write_events(conn, change_events(type_name, items, "create", ctx, at))
             batch.clear()
 
         for i, body in enumerate(bodies):

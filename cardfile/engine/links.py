@@ -1,5 +1,6 @@
-"""Links to other records and to users: every id a write links to must exist, and a field
-marked ``refuse_locked`` may not gain a link to a record an automation rule locked."""
+"""Links to other records and to users: every id a write links to must exist (and match
+the field's ``target_where``, see ``targets.py``), and a field marked ``refuse_locked`` may
+not gain a link to a record an automation rule locked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from cardfile.engine.apply import Applied
+from cardfile.engine.targets import target_errors
 from cardfile.errors import FieldError, LinkedRecordLocked, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
@@ -42,6 +44,7 @@ def check_links(conn: Connection, rt: RecordType, applied: Applied) -> None:
         for name, t, rid in where
         if rid not in found[t]
     ]
+    errors += target_errors(conn, rt, where)
     if errors:
         raise ValidationFailed(errors)
 

@@ -7,6 +7,8 @@ Three questions, in this order, each with its own error so dialects can tell the
 3. ownership: on a type with ``restrict_to_owners``, a standard user sees and changes only
    records whose owner field is them or whose follower field holds them. A record they
    may not see answers as if it did not exist (``NotFound``), so guessing ids leaks nothing.
+4. system records: on a type with a ``system_flag``, a record holding the flag is the
+   system's own; every caller is refused it (``PermissionDenied``) and listings leave it out.
 
 A context without a principal is the system itself (CLI, imports) and passes every check.
 """
@@ -21,7 +23,15 @@ from cardfile.auth.principal import Principal
 from cardfile.errors import FieldError, NotFound, PermissionDenied, ScopeMissing
 from cardfile.schema.model import RecordType
 
-__all__ = ["owner_filter", "require", "require_fields", "require_metadata", "require_visible", "restricted"]
+__all__ = [
+    "owner_filter",
+    "require",
+    "require_fields",
+    "require_metadata",
+    "require_visible",
+    "restricted",
+    "system_hidden",
+]
 
 
 def require(principal: Principal | None, rt: RecordType, action: str) -> None:
@@ -82,6 +92,9 @@ def restricted(principal: Principal | None, rt: RecordType) -> bool:
 def require_visible(
     principal: Principal | None, rt: RecordType, record_id: int, data: dict[str, Any]
 ) -> None:
+    if principal is not None and rt.system_flag and data.get(rt.system_flag) is True:
+        what = rt.system_flag.replace("_", " ")  # Tracker: "cannot access system user"
+        raise PermissionDenied(f"Access denied - cannot access {what} ({rt.name} {record_id})")
     if not restricted(principal, rt):
         return
     assert principal is not None and principal.user_id is not None
@@ -90,6 +103,11 @@ def require_visible(
     followers = data.get(rt.follower_field) if rt.follower_field else None
     if owner != uid and uid not in (followers or []):
         raise NotFound(f"no {rt.name} record with id {record_id}")
+
+
+def system_hidden(principal: Principal | None, rt: RecordType) -> str | None:
+    """The boolean field whose true records a listing must leave out for this caller."""
+    return rt.system_flag if principal is not None else None
 
 
 def owner_filter(principal: Principal | None, rt: RecordType) -> tuple[str | None, str | None, int] | None:

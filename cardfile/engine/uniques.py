@@ -15,9 +15,10 @@ from cardfile.errors import Duplicate, FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType
+from cardfile.store import query as sql
 from cardfile.store import records as store
 
-__all__ = ["bounded", "claim_uniques", "composite_key", "find_unique"]
+__all__ = ["backfill_group", "bounded", "claim_uniques", "composite_key", "find_unique"]
 
 
 def composite_key(rt: RecordType, group: Sequence[str], data: dict[str, Any]) -> str | None:
@@ -116,3 +117,22 @@ def claim_uniques(
             sp.rollback()
     if errors:
         raise Duplicate(f"{len(errors)} unique value(s) already taken", errors=errors)
+
+
+def backfill_group(conn: Connection, rt: RecordType, group: Sequence[str], *, page: int = 500) -> list[int]:
+    """Claim a ``unique_together`` group newly declared on a type for the records stored
+    before it, so the database refuses a new duplicate of them too. Records whose values
+    an earlier one already holds stay unclaimed (their ids are returned): the data had
+    duplicates before the rule, and the next write of the group to one of them is refused."""
+    name = "+".join(group)
+    unclaimed: list[int] = []
+    after: tuple[Any, int] | None = None
+    while True:
+        rows = sql.list_records(conn, rt.name, [], sql.Sort(None, "id"), after=after, limit=page)
+        for row in rows:
+            key = composite_key(rt, group, dict(row.data))
+            if key is not None and not store.claim_unique(conn, rt.name, name, bounded(key), int(row.id)):
+                unclaimed.append(int(row.id))
+        if len(rows) < page:
+            return unclaimed
+        after = (None, int(rows[-1].id))

@@ -15,29 +15,29 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 
 from cardfile.auth.principal import Principal
-from cardfile.automation import locks
-from cardfile.automation.runner import run_rules
 from cardfile.engine import batches, states, uniques
 from cardfile.engine import permissions as perm
-from cardfile.engine.apply import apply_ops, diff
+from cardfile.engine.apply import Applied, apply_ops, diff
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.defaults import default_ops
-from cardfile.engine.events import record_changes
+from cardfile.engine.events import change_events, record_changes, write_events
+from cardfile.engine.hooks import Hooks
 from cardfile.engine.links import check_links, check_locked_links
 from cardfile.engine.preconditions import check_preconditions
+from cardfile.engine.primary import demote_others
+from cardfile.engine.query import Page, Query, run_query
 from cardfile.engine.records import record_json
+from cardfile.engine.resolve import resolve_ops
 from cardfile.engine.results import Change, WriteResult
+from cardfile.engine.upsert import UpsertCommand, UpsertItem, UpsertOutcome, run_upsert
 from cardfile.errors import (
     BatchFailed,
     CardfileError,
-    FieldError,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
+    RecordLocked,
 )
-from cardfile.fieldtypes import registry
-from cardfile.fieldtypes.base import InvalidValue
 from cardfile.schema.model import RecordType
 from cardfile.store import records as store
 from cardfile.store.clock import now_us, to_iso
@@ -60,12 +60,19 @@ class _Applied:
 
 class Engine:
     def __init__(
-        self, db: Database, catalog: Catalog, *, batch_limit: int = 100, rule_depth: int = 5
+        self,
+        db: Database,
+        catalog: Catalog,
+        *,
+        batch_limit: int = 100,
+        rule_depth: int = 5,
+        hooks: Hooks | None = None,
     ) -> None:
         self.db = db
         self.catalog = catalog
         self.batch_limit = batch_limit
         self.rule_depth = rule_depth  # automation rules firing rules: at most this many in a chain
+        self.hooks = hooks or Hooks()  # automation, plugged in by services.py (engine/hooks.py)
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
@@ -108,6 +115,13 @@ class Engine:
         perm.require_visible(principal, rt, record_id, row.data)
         return record_json(rt, row)
 
+    def query(self, q: Query, conn: Connection | None = None, principal: Principal | None = None) -> Page:
+        """One page of records (see ``engine.query.run_query``)."""
+        if conn is None:
+            with self.db.read() as c:
+                return run_query(c, self.catalog, q, principal)
+        return run_query(conn, self.catalog, q, principal)
+
     def find_unique(self, conn: Connection, type_name: str, values: dict[str, Any]) -> int | None:
         """See ``uniques.find_unique``."""
         return uniques.find_unique(conn, self.catalog.record_type(conn, type_name), values)
@@ -119,9 +133,11 @@ class Engine:
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._create(c, rt, cmd, ctx))
 
     def _create(self, conn: Connection, rt: RecordType, cmd: CreateCommand, ctx: Context) -> WriteResult:
-        self._authorize_write(rt, "CREATE", cmd.ops, ctx)
-        filled = default_ops(conn, self.catalog, rt, cmd.ops, ctx)
-        applied = apply_ops(rt, {}, cmd.ops, creating=True, layout=cmd.layout, defaults=filled)
+        self._authorize_write(rt, "CREATE", cmd.ops, ctx, conn)
+        ops = resolve_ops(conn, self.catalog, rt, {}, cmd.ops)  # input judged by other records
+        filled = default_ops(conn, self.catalog, rt, ops, ctx)
+        applied = apply_ops(rt, {}, ops, creating=True, layout=cmd.layout, defaults=filled)
+        applied, ctx = self._amend(conn, rt, "create", {}, applied, ctx, creating=True)
         try:
             perm.require_visible(ctx.principal, rt, 0, applied.data)
         except NotFound:
@@ -133,6 +149,7 @@ class Engine:
         uniques.claim_uniques(conn, rt, record_id, {}, applied)
         changes = diff(rt, {}, applied.data, [f.name for f in rt if f.name in applied.data])
         record_changes(conn, rt, [(record_id, 1, changes)], "create", ctx, at)
+        demote_others(self, conn, rt, record_id, applied.data, ctx)
         row = store.get_record(conn, rt.name, record_id)
         result = WriteResult(
             type=rt.name,
@@ -153,14 +170,20 @@ class Engine:
             rt = self.catalog.record_type(c, cmd.type)
             return self._dry_or_commit(c, cmd.validate_only, lambda: self._update(c, rt, cmd, ctx))
 
-    def _authorize_write(self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context) -> None:
+    def _authorize_write(
+        self, rt: RecordType, action: str, ops: Sequence[FieldOp], ctx: Context, conn: Connection
+    ) -> None:
         perm.require(ctx.principal, rt, action)
         perm.require_fields(ctx.principal, rt, (o.field for o in ops))
-        if ctx.skip_automation or ctx.skip:
+        if ctx.skip_automation or (ctx.skip and ctx.skip - self._optional_features(conn, rt)):
             perm.require_automation_skip(ctx.principal)
 
+    def _optional_features(self, conn: Connection, rt: RecordType) -> frozenset[str]:
+        find = self.hooks.optional_features
+        return find(conn, rt) if find is not None else frozenset()
+
     def _update(self, conn: Connection, rt: RecordType, cmd: UpdateCommand, ctx: Context) -> WriteResult:
-        self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
+        self._authorize_write(rt, "UPDATE", cmd.ops, ctx, conn)
         row = store.get_record(conn, rt.name, cmd.id, lock=True)
         if row is None:
             raise NotFound(f"no {rt.name} record with id {cmd.id}")
@@ -169,6 +192,7 @@ class Engine:
         out = self._prepare_update(conn, rt, cmd, _RowState.of(row), ctx, at, locked=locked)
         if isinstance(out, _Pending):
             self._write_updates(conn, rt, [out], ctx, at)
+            demote_others(self, conn, rt, cmd.id, out.after.data, ctx, [ch.field for ch in out.changes])
             return self._automate(conn, rt, out.result, "update", ctx)
         return out
 
@@ -188,7 +212,7 @@ class Engine:
         if not ctx.rule_chain:  # a state refuses the caller's changes, not its rules' (as locks)
             states.check_update(rt, row.id, row.data, cmd.ops)
         if locked:
-            raise locks.refuse(rt.name, row.id)
+            raise _locked(rt.name, row.id)
         check_preconditions(
             conn,
             row,
@@ -197,7 +221,9 @@ class Engine:
             precision=cmd.unmodified_since_precision,
         )
         old = row.data
-        applied = apply_ops(rt, old, cmd.ops, creating=False, layout=cmd.layout)
+        ops = resolve_ops(conn, self.catalog, rt, old, cmd.ops)  # input judged by other records
+        applied = apply_ops(rt, old, ops, creating=False, layout=cmd.layout)
+        applied, amended = self._amend(conn, rt, "update", old, applied, ctx, creating=False)
         changes = diff(rt, old, applied.data, applied.touched)
         if not changes:  # nothing changed: no new version, no history, no event
             return WriteResult(
@@ -215,6 +241,7 @@ class Engine:
         version = row.version + 1
         record = record_json(rt, row, applied.data)
         record.update(version=version, modified_at=to_iso(at), modified_by=ctx.actor)
+        own = None if amended is ctx else amended  # a before-write hook gave this change a reason
         result = WriteResult(
             type=rt.name,
             id=cmd.id,
@@ -226,7 +253,7 @@ class Engine:
             committed=not cmd.validate_only,
         )
         after = replace(row, version=version, data=applied.data, modified_at=at, modified_by=ctx.actor)
-        return _Pending(row=row, after=after, changes=changes, result=result)
+        return _Pending(row=row, after=after, changes=changes, result=result, ctx=own)
 
     def _write_updates(
         self, conn: Connection, rt: RecordType, pending: Sequence[_Pending], ctx: Context, at: int
@@ -235,7 +262,15 @@ class Engine:
         if not pending:
             return
         store.update_records(conn, [(p.row.id, p.row.version, p.after.data) for p in pending], ctx.actor, at)
-        record_changes(conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at)
+        if all(p.ctx is None for p in pending):
+            record_changes(
+                conn, rt, [(p.row.id, p.after.version, p.changes) for p in pending], "update", ctx, at
+            )
+            return
+        # some were amended by a before-write hook: their history rows carry its reason
+        events = [e for p in pending
+                  for e in change_events(rt.name, [(p.row.id, p.after.version, p.changes)], "update", p.ctx or ctx, at)]  # fmt: skip
+        write_events(conn, events)
 
     # -- delete -------------------------------------------------------------------
     def delete(self, cmd: DeleteCommand, ctx: Context, conn: Connection | None = None) -> WriteResult:
@@ -249,7 +284,7 @@ class Engine:
                 raise NotFound(f"no {rt.name} record with id {cmd.id}")
             perm.require_visible(ctx.principal, rt, cmd.id, row.data)
             if not ctx.rule_chain and row.locked_by is not None:
-                raise locks.refuse(rt.name, cmd.id)
+                raise _locked(rt.name, cmd.id)
             states.check_delete(rt, cmd.id, row.data)
             check_preconditions(
                 c,
@@ -317,7 +352,7 @@ class Engine:
             pending: list[_Pending] = []
             for cmd in cmds:
                 try:
-                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx)
+                    self._authorize_write(rt, "UPDATE", cmd.ops, ctx, c)
                     row = rows.get(cmd.id)
                     if row is None or cmd.type != rt.name:
                         raise NotFound(f"no {cmd.type} record with id {cmd.id}")
@@ -335,6 +370,13 @@ class Engine:
             if all_or_none and failures:
                 raise BatchFailed(failures)
             self._write_updates(c, rt, pending, ctx, at)
+            if rt.one_primary is not None:  # the batch's last primary of a group stays primary
+                for p in reversed(pending):
+                    now = store.get_record(c, rt.name, p.row.id)  # maybe demoted by a later one
+                    if now is not None:
+                        demote_others(
+                            self, c, rt, p.row.id, dict(now.data), ctx, [ch.field for ch in p.changes]
+                        )
             for i, r in enumerate(results):  # rules run once every change of the batch is written
                 if isinstance(r, WriteResult) and r.committed and not r.created:
                     results[i] = self._automate(c, rt, r, "update", ctx)
@@ -350,49 +392,66 @@ class Engine:
         all_or_none: bool,
         conn: Connection | None = None,
     ) -> list[WriteResult | CardfileError]:
-        """Create or update each item, found by its value of the unique field ``match_on``."""
+        """Create or update each item, found by its value of the unique field ``match_on``
+        (an ``UpsertCommand`` of one match field; see ``upsert``)."""
+        cmd = UpsertCommand(
+            type_name,
+            (match_on,),
+            tuple(UpsertItem(ops, match={match_on: value}) for value, ops in items),
+            all_or_none=all_or_none,
+        )
+        return [o.result for o in self.upsert(cmd, ctx, conn)]
+
+    def upsert(self, cmd: UpsertCommand, ctx: Context, conn: Connection | None = None) -> list[UpsertOutcome]:
+        """Create or update each item of ``cmd`` (see ``engine.upsert``), in one transaction."""
         with self._tx(conn) as c:
-            rt = self.catalog.record_type(c, type_name)
-            fd = rt.get(match_on)
-            if fd is None or not fd.unique:
-                raise ValidationFailed(
-                    [
-                        FieldError(
-                            "match_on",
-                            "NOT_UNIQUE_FIELD",
-                            f"{match_on!r} is not a unique field of {type_name}",
-                        )
-                    ]
-                )
-            ft = registry.get(fd.type)
-
-            def one(c2: Connection, item: tuple[Any, tuple[FieldOp, ...]]) -> WriteResult:
-                value, ops = item
-                try:
-                    key = ft.unique_key(ft.parse(value, fd), fd)
-                except InvalidValue as exc:
-                    raise ValidationFailed(exc.to_field_errors(match_on)) from None
-                if key is None:
-                    raise ValidationFailed(
-                        [FieldError(match_on, "REQUIRED", f"{match_on!r} is needed to match on")]
-                    )
-                holder = store.unique_owner(c2, type_name, match_on, uniques.bounded(key))
-                if holder is None:
-                    return self.create(CreateCommand(type_name, ops), ctx, c2)
-                return self.update(UpdateCommand(type_name, holder, ops), ctx, c2)
-
-            return self.run_batch(items, one, all_or_none=all_or_none, key=lambda it: it[0], conn=c)
+            return run_upsert(self, c, self.catalog.record_type(c, cmd.type), cmd, ctx)
 
     # -- the steps ---------------------------------------------------------------
+    def _amend(
+        self,
+        conn: Connection,
+        rt: RecordType,
+        trigger: str,
+        old: dict[str, Any],
+        applied: Applied,
+        ctx: Context,
+        *,
+        creating: bool,
+    ) -> tuple[Applied, Context]:
+        """Let the before-write hooks add ops to the change (applied on top of the request's,
+        in the same version); the context then carries their reason for the history row."""
+        for hook in self.hooks.before_write:
+            amendment = hook(conn, rt, trigger, old, applied.data, applied.touched, ctx)
+            if amendment is None or not amendment.ops:
+                continue
+            more = apply_ops(rt, applied.data, amendment.ops, creating=creating)
+            applied = Applied(
+                more.data, [*applied.touched, *(n for n in more.touched if n not in applied.touched)]
+            )
+            if amendment.reason:
+                ctx = replace(ctx, reason="; ".join(filter(None, [ctx.reason, amendment.reason])))
+        return applied, ctx
+
     def _automate(
         self, conn: Connection, rt: RecordType, result: WriteResult, trigger: str, ctx: Context
     ) -> WriteResult:
-        """Run the type's automation rules on a written change (same transaction); the
-        result then shows the record as the rules left it, with the caller's own changes."""
-        last = run_rules(self, conn, rt, result, trigger, ctx)
-        if last is None:
-            return result
-        return replace(result, version=last.version, record=last.record)
+        """Run the after-write hooks (automation rules) on a written change (same transaction);
+        the result then shows the record as they left it, with the caller's own changes."""
+        for hook in self.hooks.after_write:
+            last = hook(self, conn, rt, result, trigger, ctx)
+            if last is not None:
+                result = replace(result, version=last.version, record=last.record)
+        return result
+
+
+def _locked(record_type: str, record_id: int) -> RecordLocked:
+    """The refusal of a change to a record an automation rule locked (``records.locked_by``)."""
+    return RecordLocked(
+        f"{record_type} record {record_id} is locked by an automation rule; an admin may unlock it",
+        record_type=record_type,
+        record_id=record_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -425,3 +484,4 @@ class _Pending:
     after: _RowState
     changes: list[Change]
     result: WriteResult
+    ctx: Context | None = None  # the change's own context, when a before-write hook gave it a reason

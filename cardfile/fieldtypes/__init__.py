@@ -3,7 +3,17 @@
 Importing this package registers every built-in type in ``registry``.
 """
 
-from cardfile.fieldtypes import choice, files, keyed_text, links, numbers, sub_records, temporal, text
+from cardfile.fieldtypes import (
+    choice,
+    files,
+    keyed_text,
+    links,
+    numbers,
+    skills,
+    sub_records,
+    temporal,
+    text,
+)
 from cardfile.fieldtypes.base import (
     FieldType,
     InvalidValue,
@@ -29,6 +39,7 @@ __all__ = [
     "links",
     "numbers",
     "registry",
+    "skills",
     "sub_records",
     "temporal",
     "text",

@@ -12,7 +12,7 @@ of ``FieldError`` (from ``validate``), so the engine can report every error at o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from cardfile.engine.commands import FieldOp
@@ -136,6 +136,25 @@ class FieldType:
     def unique_key(self, value: Any, field: FieldDef) -> str | None:
         """The normalised form compared for uniqueness (None: nothing to compare)."""
         return None if self.is_empty(value) else str(value)
+
+    # -- values judged by other records (read by the engine under its lock) -----
+    # A sub-record column whose input is judged by the record its row is keyed on
+    # (the row's ``upsert_by`` column): the skill a skill value belongs to.
+    judged_by_row: ClassVar[bool] = False
+
+    def judge(self, raw: Any, field: FieldDef, record: Mapping[str, Any]) -> Any:
+        """The input ``raw`` as ``record`` (in JSON form) allows it; raise InvalidValue."""
+        return raw
+
+    def needs(self, op: FieldOp, current: Any, field: FieldDef) -> Iterable[Reference]:
+        """Records ``resolve`` must see to judge ``op`` on ``current`` (the stored value)."""
+        return ()
+
+    def resolve(
+        self, op: FieldOp, current: Any, field: FieldDef, records: Mapping[Reference, Mapping[str, Any]]
+    ) -> FieldOp:
+        """``op`` with its input judged by ``records`` (those ``needs`` named that exist)."""
+        return op
 
 
 class SingleValueFieldType(FieldType):

@@ -20,6 +20,7 @@ __all__ = [
     "FieldDef",
     "FrozenState",
     "Layout",
+    "OnePrimary",
     "Option",
     "RecordType",
     "Schema",
@@ -77,6 +78,10 @@ class FieldDef:
     default: FieldDefault | None = None  # what a record created without the field holds
     mirror: str | None = None  # "<field>[.<column>]": holds the first item of that field
     refuse_locked: bool = False  # link fields: a write may not add a link to a locked record
+    upsert_by: str | None = None  # sub_records: the column rows are matched on (one row per value)
+    # lookup / multi_lookup: the targets a link may name, as (target field, value) pairs
+    # every linked record must match (``target_where: {list: territory}``); the engine checks
+    target_where: tuple[tuple[str, Any], ...] = ()
 
     @property
     def option_keys(self) -> frozenset[str]:
@@ -114,6 +119,10 @@ class FieldDef:
             out["default"] = self.default.to_json()
         if self.mirror is not None:
             out["mirror"] = self.mirror
+        if self.upsert_by:
+            out["upsert_by"] = self.upsert_by
+        if self.target_where:
+            out["target_where"] = dict(self.target_where)
         return out
 
     @classmethod
@@ -124,7 +133,7 @@ class FieldDef:
         known = {
             "name", "type", "label", "required", "unique", "read_only", "max_length",
             "min", "max", "options", "target", "fields", "default_currency", "custom", "admin_only",
-            "max_items", "refuse_locked",
+            "max_items", "refuse_locked", "upsert_by", "target_where",
         }  # fmt: skip
         known |= {"default", "mirror"}
         unknown = sorted(set(data) - known)
@@ -168,6 +177,8 @@ class FieldDef:
                 default=FieldDefault.from_json(data.get("default")),
                 mirror=parse_mirror(data.get("mirror")),
                 refuse_locked=bool(data.get("refuse_locked", False)),
+                upsert_by=data.get("upsert_by"),
+                target_where=_target_where(data.get("target_where"), ftype),
             )
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise SchemaError(f"field {name!r}: {exc}") from exc
@@ -180,6 +191,25 @@ def _opt_int(v: Any, what: str = "max_length") -> int | None:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
         raise ValueError(f"{what} must be a positive integer")
     return v
+
+
+def _target_where(raw: Any, ftype: str) -> tuple[tuple[str, Any], ...]:
+    """``{field: value}``: each linked record's ``field`` must equal ``value``."""
+    if raw is None:
+        return ()
+    if ftype not in ("lookup", "multi_lookup"):
+        raise ValueError("target_where applies to lookup and multi_lookup fields")
+    ok = (
+        isinstance(raw, Mapping)
+        and raw
+        and all(
+            isinstance(k, str) and is_valid_name(k) and isinstance(v, str | int | bool)
+            for k, v in raw.items()
+        )
+    )
+    if not ok:
+        raise ValueError("target_where maps target field names to a text, number or boolean value")
+    return tuple(sorted(raw.items()))
 
 
 def _opt_dec(v: Any) -> Decimal | None:
@@ -356,6 +386,33 @@ class SoftDelete:
 
 
 @dataclass(frozen=True)
+class OnePrimary:
+    """At most one record of a group is primary: when a write leaves ``flag`` true on a
+    record, the engine sets it false on every other record with the same values of the
+    ``per`` fields, in the same transaction (a Tracker record's primary document)."""
+
+    flag: str
+    per: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flag": self.flag, "per": list(self.per)}
+
+    @classmethod
+    def from_json(cls, data: Any, fields: Mapping[str, FieldDef]) -> OnePrimary:
+        if not isinstance(data, Mapping) or set(data) != {"flag", "per"}:
+            raise SchemaError("one_primary is {flag: <boolean field>, per: [<field>, ...]}")
+        flag, per = data["flag"], data["per"]
+        per = [per] if isinstance(per, str) else per
+        if not isinstance(flag, str) or flag not in fields or fields[flag].type != "boolean":
+            raise SchemaError(f"one_primary: flag {flag!r} must name a boolean field")
+        if not isinstance(per, list) or not per or not all(isinstance(n, str) and n in fields for n in per):
+            raise SchemaError("one_primary: per names one or more fields of the type")
+        if flag in per:
+            raise SchemaError("one_primary: the flag cannot be one of the per fields")
+        return cls(flag, tuple(per))
+
+
+@dataclass(frozen=True)
 class RecordType:
     name: str
     label: str = ""
@@ -374,6 +431,11 @@ class RecordType:
     # States that refuse changes, and soft delete (see FrozenState and SoftDelete).
     frozen_states: tuple[FrozenState, ...] = ()
     soft_delete: SoftDelete | None = None
+    # At most one primary record per group (see OnePrimary).
+    one_primary: OnePrimary | None = None
+    # A boolean field marking the system's own records (Tracker's system users): no
+    # caller reads, lists, changes or deletes one; only the system itself does.
+    system_flag: str | None = None
 
     def __iter__(self) -> Iterator[FieldDef]:
         return iter(self.fields.values())
@@ -405,6 +467,10 @@ class RecordType:
             out["frozen_states"] = [s.to_json() for s in self.frozen_states]
         if self.soft_delete is not None:
             out["soft_delete"] = self.soft_delete.to_json()
+        if self.one_primary:
+            out["one_primary"] = self.one_primary.to_json()
+        if self.system_flag:
+            out["system_flag"] = self.system_flag
         return out
 
 

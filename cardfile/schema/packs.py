@@ -14,6 +14,7 @@ from cardfile.schema.model import (
     FieldDef,
     FrozenState,
     Layout,
+    OnePrimary,
     RecordType,
     SchemaError,
     SoftDelete,
@@ -27,6 +28,7 @@ __all__ = [
     "parse_checks",
     "parse_frozen_states",
     "parse_layouts",
+    "parse_one_primary",
     "parse_soft_delete",
     "parse_unique_together",
 ]
@@ -79,8 +81,14 @@ def parse_pack(name: str, data: Any) -> Pack:
             checks=parse_checks(tdef.get("checks"), fields, f"pack {name!r}: {tname}"),
             frozen_states=parse_frozen_states(tdef.get("frozen_states"), fields, f"pack {name!r}: {tname}"),
             soft_delete=parse_soft_delete(tdef.get("soft_delete"), fields, f"pack {name!r}: {tname}"),
+            one_primary=parse_one_primary(tdef.get("one_primary"), fields, f"pack {name!r}: {tname}"),
+            system_flag=tdef.get("system_flag"),
         )
-        for attr, ftype in (("owner_field", "user"), ("follower_field", "multi_user")):
+        for attr, ftype in (
+            ("owner_field", "user"),
+            ("follower_field", "multi_user"),
+            ("system_flag", "boolean"),
+        ):
             ref = getattr(rt, attr)
             if ref is not None and (ref not in fields or fields[ref].type != ftype):
                 raise SchemaError(f"pack {name!r}: {tname}.{attr} must name a {ftype} field")
@@ -106,6 +114,16 @@ def parse_unique_together(
             raise SchemaError(f"{where}: unique_together names unknown field(s) {', '.join(unknown)}")
         groups.append(tuple(g))
     return tuple(groups)
+
+
+def parse_one_primary(raw: Any, fields: Mapping[str, FieldDef], where: str) -> OnePrimary | None:
+    """``{flag: is_primary, per: [record_type, record_id]}``."""
+    if raw is None:
+        return None
+    try:
+        return OnePrimary.from_json(raw, fields)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
 
 
 def parse_layouts(raw: Any, fields: Mapping[str, FieldDef], where: str) -> dict[str, Layout]:

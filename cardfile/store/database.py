@@ -151,9 +151,9 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the system tables to the newest Alembic revision."""
-        from cardfile.store.migrate import upgrade
+        from cardfile.store.migrate import upgrade  # Alembic loads only when migrating
 
-        upgrade(self)
+        upgrade(self.engine, self.url)
 
     def get_meta(self, conn: Connection, key: str) -> str | None:
         return conn.execute(select(tables.meta.c.value).where(tables.meta.c.key == key)).scalar()

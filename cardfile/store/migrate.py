@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from alembic import command
 from alembic.config import Config
-
-if TYPE_CHECKING:
-    from cardfile.store.database import Database
+from sqlalchemy.engine import Engine
 
 __all__ = ["alembic_config", "upgrade"]
 
 
-def alembic_config(db: Database) -> Config:
+def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "cardfile.store:migrations")
-    cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    cfg = alembic_config(db)
-    with db.engine.begin() as conn:
+def upgrade(engine: Engine, url: str, revision: str = "head") -> None:
+    """Migrate the database of ``engine`` (``url``: its URL, as the Alembic config keeps it)."""
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

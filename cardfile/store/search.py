@@ -9,7 +9,8 @@ case-insensitively on PostgreSQL.
 
 Filters are ``store.query.Filter`` on fields of the record document, or on the system
 columns ``id``, ``created_at`` and ``modified_at`` (kind ``column``, integer microseconds).
-Pages are ``ORDER BY <sort>, id`` with an offset: stable as long as the data does not change.
+Pages are ``ORDER BY <sort>, id`` with an offset (stable as long as the data does not change)
+or after a keyset cursor.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ import re
 from typing import Any
 from typing import cast as tcast
 
-from sqlalchemy import ColumnElement, and_, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.engine import Connection, Row
 
 from cardfile.store import tables
-from cardfile.store.query import Filter, Sort, _compare, _condition, _expr, _list_contains
+from cardfile.store.query import Filter, Sort, _after, _compare, _condition, _expr, _list_contains
 
-__all__ = ["SEARCH_KEYS", "fts_terms", "pg_search_text", "search_records", "sqlite_search_text"]
+__all__ = [
+    "SEARCH_KEYS",
+    "count_records",
+    "fts_terms",
+    "pg_search_text",
+    "search_records",
+    "sqlite_search_text",
+]
 
 R = tables.records
 
@@ -97,6 +105,30 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _where(
+    conn: Connection,
+    type_name: str,
+    filters: list[Filter],
+    term: str | None,
+    visible_to: tuple[str | None, str | None, int] | None,
+) -> ColumnElement[bool] | None:
+    """The WHERE of a search; None when the term has no words (it matches nothing)."""
+    conds: list[ColumnElement[bool]] = [R.c.type == type_name]
+    conds.extend(_filter(conn, f) for f in filters)
+    if term is not None:
+        words = fts_terms(term)
+        if not words:
+            return None
+        conds.append(_match(conn, words))
+    if visible_to is not None:
+        owner, follower, uid = visible_to
+        seen = [_expr(owner, "number") == uid] if owner else []
+        if follower:
+            seen.append(_list_contains(conn, follower, uid))
+        conds.append(or_(*seen) if seen else R.c.id < 0)
+    return and_(*conds)
+
+
 def search_records(
     conn: Connection,
     type_name: str,
@@ -107,32 +139,45 @@ def search_records(
     offset: int,
     limit: int,
     visible_to: tuple[str | None, str | None, int] | None = None,
+    after: tuple[Any, int] | None = None,
 ) -> list[Row[Any]]:
-    """One page of matching records; a term without words matches nothing."""
-    conds: list[ColumnElement[bool]] = [R.c.type == type_name]
-    conds.extend(_filter(conn, f) for f in filters)
-    if term is not None:
-        words = fts_terms(term)
-        if not words:
-            return []
-        conds.append(_match(conn, words))
-    if visible_to is not None:
-        owner, follower, uid = visible_to
-        seen = [_expr(owner, "number") == uid] if owner else []
-        if follower:
-            seen.append(_list_contains(conn, follower, uid))
-        conds.append(or_(*seen) if seen else R.c.id < 0)
-    q = select(R).where(and_(*conds))
+    """One page of matching records; a term without words matches nothing.
+
+    ``after`` = (sort value, id) of the last record of the previous page: a keyset cursor,
+    which (unlike an offset) stays exact while records are added or removed."""
+    where = _where(conn, type_name, filters, term, visible_to)
+    if where is None:
+        return []
+    q = select(R).where(where)
     idcol = R.c.id
     if sort.field is None:
+        if after is not None:
+            q = q.where(idcol < after[1] if sort.desc else idcol > after[1])
         q = q.order_by(idcol.desc() if sort.desc else idcol.asc())
     else:
         e = R.c[sort.field] if sort.kind == "column" else _expr(sort.field, sort.kind)
+        if after is not None:
+            q = q.where(_after(e, sort.desc, after))
         if sort.desc:
             q = q.order_by(e.desc().nulls_last(), idcol.desc())
         else:
             q = q.order_by(e.asc().nulls_first(), idcol.asc())
     return list(conn.execute(q.offset(offset).limit(limit)).all())
+
+
+def count_records(
+    conn: Connection,
+    type_name: str,
+    filters: list[Filter],
+    *,
+    term: str | None = None,
+    visible_to: tuple[str | None, str | None, int] | None = None,
+) -> int:
+    """How many records ``search_records`` would return over all its pages."""
+    where = _where(conn, type_name, filters, term, visible_to)
+    if where is None:
+        return 0
+    return int(conn.execute(select(func.count()).select_from(R).where(where)).scalar_one())
 
 
 def rows_by_id(conn: Connection, ids: list[int]) -> list[Any]:

@@ -19,13 +19,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
-
-if TYPE_CHECKING:
-    from cardfile.store.database import Database
 
 __all__ = ["GroupCommitWriter"]
 
@@ -42,8 +40,16 @@ class _Job:
     future: Future[Any] = field(default_factory=Future)
 
 
+class WriteStore(Protocol):
+    """What the writer needs of ``Database`` (a protocol: the database builds the writer)."""
+
+    def write_connection(self) -> Connection: ...
+
+    def write(self, held: Connection | None = None) -> AbstractContextManager[Connection]: ...
+
+
 class GroupCommitWriter:
-    def __init__(self, db: Database, *, max_group: int = 64) -> None:
+    def __init__(self, db: WriteStore, *, max_group: int = 64) -> None:
         self.db = db
         self.max_group = max_group
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()

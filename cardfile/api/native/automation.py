@@ -18,6 +18,7 @@ from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks, rulebook
 from cardfile.engine import permissions as perm
+from cardfile.engine.events import ChangeEvent, write_events
 from cardfile.errors import NotFound, PermissionDenied
 from cardfile.store import records as store
 from cardfile.store.clock import now_us, to_iso
@@ -110,15 +111,10 @@ async def unlock(type_name: str, record_id: int, request: Request, creds: Caller
         if row is None:
             raise NotFound(f"no {type_name} record with id {record_id}")
         if locks.unlock(conn, record_id):
-            at = now_us()
-            store.insert_outbox_many(
+            write_events(
                 conn,
-                [{"event_type": "record.unlocked", "record_type": type_name, "record_id": record_id,
-                  "version": int(row.version), "created_at": at, "status": "pending", "attempts": 0,
-                  "next_attempt_at": at, "delivered_at": None,
-                  "payload": {"type": "record.unlocked", "record_type": type_name, "record_id": record_id,
-                              "version": int(row.version), "actor": principal.name, "client_id": principal.client_id,
-                              "channel": "api", "at": to_iso(at), "changes": []}}],
+                [ChangeEvent("record.unlocked", type_name, record_id, int(row.version), principal.name, "api",
+                             principal.client_id, now_us())],
             )  # fmt: skip
         return json_response({"locked": False})
 

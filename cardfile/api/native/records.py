@@ -12,6 +12,7 @@ from starlette.responses import Response
 from cardfile.api.kit.body import JSON_BODY_DOC, read_json
 from cardfile.api.kit.conditions import Conditions, record_headers
 from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.filters import check_limit, list_query
 from cardfile.api.kit.problems import problem_json
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
@@ -20,6 +21,7 @@ from cardfile.api.kit.services import services_of
 from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine import history as history_ops
+from cardfile.engine import permissions as perm
 from cardfile.engine.commands import (
     Context,
     CreateCommand,
@@ -28,7 +30,6 @@ from cardfile.engine.commands import (
     UpdateCommand,
     ops_from_json,
 )
-from cardfile.engine.query import list_records
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, CardfileError, FieldError, ValidationFailed
 from cardfile.fieldtypes import registry
@@ -118,22 +119,15 @@ async def list_(
     contains, in (comma-separated), isnull (true/false)."""
     svc = services_of(request)
     params = [(k, v) for k, v in request.query_params.multi_items() if not k.startswith("_")]
-    page = await run_read(
-        svc,
-        creds,
-        lambda conn, p: list_records(
-            svc.db,
-            svc.catalog,
-            type_name,
-            params,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            conn=conn,
-            principal=p,
-        ),
-    )
-    return json_response(page)
+    check_limit(limit)
+
+    def read(conn: Connection, p: Principal) -> dict[str, Any]:
+        rt = svc.catalog.record_type(conn, type_name)
+        perm.require(p, rt, "READ")  # who may not read learns that before their filters are checked
+        q = list_query(rt, params, sort=sort, limit=limit, cursor=cursor)
+        return svc.engine.query(q, conn, p).to_json()
+
+    return json_response(await run_read(svc, creds, read))
 
 
 @router.post("/{type_name}", status_code=201, summary="Create a record", openapi_extra=JSON_BODY_DOC)

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from authlib.oauth2.rfc6749 import (
     InvalidGrantError,
@@ -35,6 +35,7 @@ from authlib.oauth2.rfc6749.grants import (
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
+from sqlalchemy.engine import Connection
 
 from cardfile.auth import scopes as scope_rules
 from cardfile.auth.oauth2 import storage
@@ -42,9 +43,6 @@ from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient, 
 from cardfile.auth.users import User, get_user
 from cardfile.errors import NotFound
 from cardfile.store.clock import now_us
-
-if TYPE_CHECKING:
-    from cardfile.auth.oauth2.server import CardfileAuthorizationServer
 
 __all__ = ["CodeGrant", "MachineGrant", "Revocation", "RotatingRefreshGrant", "S256CodeChallenge"]
 
@@ -58,12 +56,19 @@ class UnsupportedTokenType(OAuth2Error):  # type: ignore[misc]
     status_code = 400
 
 
-def _server(grant: Any) -> CardfileAuthorizationServer:
-    server: CardfileAuthorizationServer = grant.server
+class GrantServer(Protocol):
+    """What a grant uses of its server (``server.CardfileAuthorizationServer``): the
+    request's connection. A protocol, so grants and the server do not import each other."""
+
+    conn: Connection
+
+
+def _server(grant: Any) -> GrantServer:
+    server: GrantServer = grant.server
     return server
 
 
-def _active_user(server: CardfileAuthorizationServer, user_id: int | None) -> User:
+def _active_user(server: GrantServer, user_id: int | None) -> User:
     if user_id is None:
         raise InvalidGrantError("this grant has no user")
     try:

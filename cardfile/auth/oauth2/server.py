@@ -24,7 +24,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.auth import scopes as scope_rules
+from cardfile.auth.authenticator import Authenticator
 from cardfile.auth.clients import get_client
 from cardfile.auth.oauth2 import storage
 from cardfile.auth.oauth2.grants import (
@@ -51,7 +52,8 @@ from cardfile.auth.oauth2.grants import (
 from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
 from cardfile.auth.users import User
 from cardfile.errors import NotFound
-from cardfile.services import Services
+from cardfile.schema.model import Schema
+from cardfile.store.database import Database
 
 __all__ = [
     "CardfileAuthorizationServer",
@@ -125,10 +127,36 @@ class TokenResponse(dict[str, Any]):
         return f"<TokenResponse scope={self.get('scope')!r}>"
 
 
+class _Catalog(Protocol):
+    def current(self, conn: Connection) -> Schema: ...
+
+
+class _Settings(Protocol):
+    @property
+    def issuer(self) -> str: ...
+
+
+class AuthServices(Protocol):
+    """What the OAuth2 server uses of ``cardfile.services.Services``: a protocol, so the auth
+    package does not import the assembled services (which import auth)."""
+
+    @property
+    def settings(self) -> _Settings: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def auth(self) -> Authenticator: ...
+
+    @property
+    def catalog(self) -> _Catalog: ...
+
+
 class CardfileAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     """One request's authorization server, bound to that request's connection."""
 
-    def __init__(self, svc: Services, conn: Connection) -> None:
+    def __init__(self, svc: AuthServices, conn: Connection) -> None:
         super().__init__(scopes_supported=None)
         self.svc = svc
         self.conn = conn
@@ -245,11 +273,11 @@ class Consent:
     scopes: tuple[str, ...]
 
 
-ServerFactory = Callable[[Services, Connection], CardfileAuthorizationServer]
+ServerFactory = Callable[[AuthServices, Connection], CardfileAuthorizationServer]
 
 
 def consent(
-    svc: Services, request: FormRequest, *, server: ServerFactory = CardfileAuthorizationServer
+    svc: AuthServices, request: FormRequest, *, server: ServerFactory = CardfileAuthorizationServer
 ) -> Consent | Response:
     """Check an authorization request; a ``Response`` when it is refused (a redirect
     with the error to a registered redirect URI, else a JSON error)."""
@@ -271,7 +299,7 @@ def consent(
 
 
 def authorize(
-    svc: Services,
+    svc: AuthServices,
     request: FormRequest,
     user: User | None,
     *,
@@ -297,7 +325,7 @@ def authorize(
 
 
 def token(
-    svc: Services, request: FormRequest, *, server: ServerFactory = CardfileAuthorizationServer
+    svc: AuthServices, request: FormRequest, *, server: ServerFactory = CardfileAuthorizationServer
 ) -> Response:
     """The token endpoint: one write transaction per request."""
 
@@ -309,7 +337,7 @@ def token(
     return _guarded(work)
 
 
-def revoke(svc: Services, request: FormRequest) -> Response:
+def revoke(svc: AuthServices, request: FormRequest) -> Response:
     """RFC 7009 revocation."""
 
     def work() -> Response:
@@ -321,7 +349,9 @@ def revoke(svc: Services, request: FormRequest) -> Response:
     return _guarded(work)
 
 
-def metadata(svc: Services, conn: Connection, base_url: str, *, prefix: str = "/oauth2") -> dict[str, Any]:
+def metadata(
+    svc: AuthServices, conn: Connection, base_url: str, *, prefix: str = "/oauth2"
+) -> dict[str, Any]:
     """RFC 8414 authorization server metadata for endpoints under ``base_url + prefix``.
 
     ``issuer`` is the ``iss`` of the access tokens (``CARDFILE_ISSUER``); RFC 8414 wants

@@ -35,8 +35,7 @@ from sqlalchemy.engine import Connection
 
 from cardfile.auth.oauth2.grants import CodeGrant, MachineGrant, RotatingRefreshGrant
 from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
-from cardfile.auth.oauth2.server import CardfileAuthorizationServer
-from cardfile.services import Services
+from cardfile.auth.oauth2.server import AuthServices, CardfileAuthorizationServer
 
 __all__ = ["OptionalS256CodeChallenge", "VendorAuthorizationServer"]
 
@@ -79,7 +78,7 @@ class VendorAuthorizationServer(CardfileAuthorizationServer):
     """cardfile's server for a vendor path: the code grant with optional PKCE (see the
     module docstring), rotating refresh tokens and, when asked, client credentials."""
 
-    def __init__(self, svc: Services, conn: Connection, *, client_credentials: bool = False) -> None:
+    def __init__(self, svc: AuthServices, conn: Connection, *, client_credentials: bool = False) -> None:
         AuthorizationServer.__init__(self, scopes_supported=None)
         self.svc = svc
         self.conn = conn

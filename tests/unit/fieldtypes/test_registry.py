@@ -26,7 +26,7 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "field-types.md"
 EXPECTED = {
     "text", "long_text", "email", "url", "phone", "integer", "decimal", "money", "boolean", "date",
     "datetime", "single_select", "radio", "multi_select", "checkbox", "keyed_text", "lookup",
-    "multi_lookup", "user", "multi_user", "files", "sub_records", "multi_text",
+    "multi_lookup", "user", "multi_user", "files", "sub_records", "multi_text", "skill_value",
 }  # fmt: skip
 
 

@@ -18,11 +18,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.engine import Connection
 
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Condition, Query
 from cardfile.errors import BadRequest, NotFound, UnknownRecordType
 from cardfile.schema.model import RecordType, Schema
 from cardfile.services import Services
@@ -122,19 +122,16 @@ class UserIds:
         self.svc = svc
         self.conn = conn
 
-    def _lookup(self, field: str, values: list[str]) -> list[dict[str, object]]:
+    def _lookup(self, field: str, values: Sequence[str | int]) -> list[dict[str, object]]:
         try:
             self.svc.catalog.record_type(self.conn, USER_MAP_TYPE)
         except UnknownRecordType:
             return []
         rows: list[dict[str, object]] = []
         for i in range(0, len(values), _LOOKUP_CHUNK):
-            chunk = values[i : i + _LOOKUP_CHUNK]
-            page = list_records(
-                self.svc.db, self.svc.catalog, USER_MAP_TYPE, [(f"{field}__in", ",".join(chunk))],
-                sort=None, limit=len(chunk), cursor=None, conn=self.conn,
-            )  # fmt: skip
-            rows.extend(page["items"])
+            chunk = list(values[i : i + _LOOKUP_CHUNK])
+            q = Query(USER_MAP_TYPE, (Condition(field, "in", chunk),), page_size=len(chunk))
+            rows.extend(self.svc.engine.query(q, self.conn).items)
         return rows
 
     def to_cardfile(self, hl_ids: Iterable[str]) -> dict[str, int]:
@@ -152,7 +149,7 @@ class UserIds:
     def to_highlevel(self, user_ids: Iterable[int]) -> dict[int, str]:
         wanted = sorted(set(user_ids))
         out: dict[int, str] = {}
-        for row in self._lookup("user", [str(u) for u in wanted]):
+        for row in self._lookup("user", wanted):
             if isinstance(row["hl_id"], str) and isinstance(row["user"], int):
                 out[row["user"]] = row["hl_id"]
         return {u: out.get(u, str(u)) for u in wanted}

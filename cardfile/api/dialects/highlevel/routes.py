@@ -39,6 +39,7 @@ from cardfile.api.dialects.highlevel.ids import (
 from cardfile.api.dialects.highlevel.scopes import expand
 from cardfile.api.kit.body import read_json
 from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.filters import parse_filters
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
@@ -46,7 +47,7 @@ from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, UpdateCommand
 from cardfile.engine.permissions import require_metadata
-from cardfile.engine.query import count_records, list_records
+from cardfile.engine.query import Condition, Query
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.fieldtypes import registry
@@ -58,7 +59,6 @@ __all__ = ["RATE_GROUP", "router"]
 RATE_GROUP = "highlevel"
 CHANNEL = "highlevel"
 MAX_PAGE_LIMIT = 100
-_SKIP_CHUNK = 500
 
 router = APIRouter(dependencies=[Depends(limited(RATE_GROUP))])
 Caller = Annotated[Credentials, Depends(credentials_of)]
@@ -118,28 +118,16 @@ async def search_records(key: str, request: Request, creds: Caller) -> Response:
     def read(conn: Connection, principal: Principal) -> dict[str, Any]:
         rt = object_type(svc.catalog.current(conn), key)
         p = expand(principal, rt.name)
-        params = _query_params(rt, query)
-        total = count_records(svc.db, svc.catalog, rt.name, params, conn=conn, principal=p)
-        cursor: str | None = None
-        skip = (page - 1) * limit
-        while skip > 0 and total > 0:
-            got = list_records(svc.db, svc.catalog, rt.name, params, sort=None, limit=min(skip, _SKIP_CHUNK),
-                               cursor=cursor, conn=conn, principal=p)  # fmt: skip
-            skip -= len(got["items"])
-            cursor = got["next_cursor"]
-            if cursor is None:
-                break
-        items: list[dict[str, Any]] = []
-        if skip <= 0 and (page == 1 or cursor is not None):
-            items = list_records(svc.db, svc.catalog, rt.name, params, sort=None, limit=limit, cursor=cursor,
-                                 conn=conn, principal=p)["items"]  # fmt: skip
+        q = Query(rt.name, tuple(_query_conditions(rt, query)), page=page, page_size=limit, with_total=True)
+        got = svc.engine.query(q, conn, p)
+        items, total = got.items, got.total
         names = UserIds(svc, conn).to_highlevel(render.user_ids(items))
         return {"records": [render.record_json(rt, r, names) for r in items], "total": total}
 
     return json_response(await run_read(svc, creds, read))
 
 
-def _query_params(rt: RecordType, query: str) -> list[tuple[str, str]]:
+def _query_conditions(rt: RecordType, query: str) -> list[Condition]:
     query = query.strip()
     if not query:
         return []
@@ -157,9 +145,9 @@ def _query_params(rt: RecordType, query: str) -> list[tuple[str, str]]:
         )
     kind = registry.get(fd.type).sql_kind
     if kind in ("text", "list"):
-        return [(f"{fd.name}__contains", text.strip())]
+        return [Condition(fd.name, "contains", text.strip())]
     if kind in ("number", "bool"):
-        return [(fd.name, text.strip())]
+        return parse_filters(rt, [(fd.name, text.strip())])  # the text read as a number or true/false
     raise ValidationFailed([FieldError("query", "NOT_SEARCHABLE", f"{name!r} cannot be searched")])
 
 

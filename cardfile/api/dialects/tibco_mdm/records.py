@@ -25,7 +25,6 @@ from cardfile.api.dialects.tibco_mdm.parse import (
     column_ops,
     parse_attributes,
 )
-from cardfile.api.dialects.tibco_mdm.process import evaluate
 from cardfile.api.dialects.tibco_mdm.render import identity_json, record_json, service_name, success_body
 from cardfile.api.dialects.tibco_mdm.repository import (
     DELETED,
@@ -37,16 +36,18 @@ from cardfile.api.dialects.tibco_mdm.repository import (
     mdm_name,
     normalize,
 )
+from cardfile.api.kit.filters import parse_filters
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Query
 from cardfile.engine.results import WriteResult
 from cardfile.errors import BadRequest, Duplicate, FieldError, NotFound, ValidationFailed
 from cardfile.services import Services
 
 __all__ = ["delete_record", "read_record", "resolve", "write_record"]
 
+PROCESS = "process"  # the automation feature of the processing rules (see the mdm pack)
 _PATH = re.compile(r"^(?P<base>[a-z0-9_+]+)(?:\[(?P<row>[0-9]+)\])?(?:\.(?P<col>[a-z0-9_]+))?(?P<rest>.*)$")
 
 
@@ -88,9 +89,11 @@ def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -
 
 
 def _only(svc: Services, conn: Connection, repo: Repository, where: list[tuple[str, str]]) -> int | None:
-    """The id of the one record matching ``where``; None for none or several."""
-    page = list_records(svc.db, svc.catalog, repo.type, where, sort=None, limit=2, cursor=None, conn=conn)
-    return int(page["items"][0]["id"]) if len(page["items"]) == 1 else None
+    """The id of the one record matching ``where`` (read as the native query string does);
+    None for none or several."""
+    q = Query(repo.type, tuple(parse_filters(repo.rt, where)), page_size=2)
+    items = svc.engine.query(q, conn).items
+    return int(items[0]["id"]) if len(items) == 1 else None
 
 
 @dataclass
@@ -105,9 +108,11 @@ class _Target:
 @dataclass
 class _Plan:
     ops: list[FieldOp]
-    # (relationship field, row position in the replaced list) -> the change that wrote it
+    # (relationship field, row position in its upsert) -> the change that wrote it
     rows: dict[tuple[str, int], RelChange]
     targets: list[_Target]
+    # links to remove: (change, relationship field, its lookup column, target id)
+    removed: list[tuple[RelChange, str, str, int]] = field(default_factory=list)
 
 
 def write_record(
@@ -136,10 +141,13 @@ def write_record(
     if req.deleted and not repo.has(DELETED):
         problems.append(Problem("NOT_SUPPORTED", f"{repo.name} records cannot be marked deleted; use DELETE"))
     ops += [c.op for c in req.changes] + req.extra_ops(repo)
-    plan = _plan_relationships(svc, conn, repo, req.relationships, current, ops)
+    plan = _plan_relationships(svc, conn, repo, req.relationships, ops)
 
     def failing() -> bool:
         return bool(problems) or any(rc.problems for rc in req.relationships)
+
+    if not req.process:  # the repository's processing rules (automation, feature "process") are declined
+        ctx = replace(ctx, skip=ctx.skip | {PROCESS})
 
     for t in plan.targets:  # related records first; a later failure rolls them back too
         _run_target(svc, conn, ctx, t, dry=req.dry_run or failing())
@@ -153,15 +161,7 @@ def write_record(
         return svc.engine.update(cmd, ctx, conn)
 
     try:
-        if req.process and repo.rules and not failing():
-            probe = run(plan.ops, True)
-            rule_ops, fired = evaluate(repo.rules, probe.record)
-            plan.ops += rule_ops
-            if fired:  # the history row says which rules changed the record
-                ctx = replace(
-                    ctx, reason="; ".join(filter(None, [ctx.reason, "process: " + ", ".join(fired)]))
-                )
-        run(plan.ops, req.dry_run or failing())
+        _check_removed(plan, run(plan.ops, req.dry_run or failing()))
     except (ValidationFailed, Duplicate) as exc:
         _map_errors(exc.errors, repo, req.changes, plan.rows, problems)
     if failing():
@@ -186,11 +186,11 @@ def _plan_relationships(
     conn: Connection,
     repo: Repository,
     rels: list[RelChange],
-    current: dict[str, Any] | None,
     ops: list[FieldOp],
 ) -> _Plan:
-    """Each relationship field changed becomes one ``replace`` of its rows: untouched rows
-    kept as they are, a row per target updated (only the attributes given), added or removed."""
+    """Each relationship field changed becomes an ``upsert`` of rows found by their target
+    and a ``remove`` of links by target, applied by the engine to the rows it read under its
+    lock: untouched rows are kept as they are."""
     schema = svc.catalog.current(conn)
     plan = _Plan(ops=ops, rows={}, targets=[])
     by_field: dict[str, list[tuple[RelChange, int]]] = {}
@@ -219,32 +219,31 @@ def _plan_relationships(
     for fname, changes in by_field.items():
         rel = changes[0][0].rel
         assert rel is not None
-        rows: list[dict[str, Any] | None] = [dict(r) for r in (current or {}).get(fname) or ()]
-        writer: dict[int, RelChange] = {}
+        col = rel.target_column
+        rows: list[dict[str, Any]] = []
+        gone: list[dict[str, Any]] = []
         for rc, tid in changes:
-            pos = next(
-                (i for i, r in enumerate(rows) if r is not None and r.get(rel.target_column) == tid), None
-            )
             if rc.deleted:
-                if pos is None:
-                    rc.problems.append(
-                        Problem("RELATIONSHIP_NOT_FOUND", f"{rel.name} has no link to this record")
-                    )
-                else:
-                    rows[pos] = None
+                gone.append({col: tid})
+                plan.removed.append((rc, fname, col, tid))
                 continue
-            if pos is None:
-                rows.append({rel.target_column: tid, **column_ops(rc.columns)})
-                pos = len(rows) - 1
-            else:
-                rows[pos] = {**(rows[pos] or {}), **column_ops(rc.columns)}
-            writer[pos] = rc
-        kept = [(i, r) for i, r in enumerate(rows) if r is not None]
-        for new_pos, (old_pos, _row) in enumerate(kept):
-            if old_pos in writer:
-                plan.rows[(fname, new_pos)] = writer[old_pos]
-        ops.append(FieldOp(fname, "replace", [r for _, r in kept]))
+            plan.rows[(fname, len(rows))] = rc
+            rows.append({col: tid, **column_ops(rc.columns)})
+        if rows:  # a row per target updated (only the attributes given) or added
+            ops.append(FieldOp(fname, "upsert", {"by": col, "rows": rows}))
+        if gone:
+            ops.append(FieldOp(fname, "remove", gone))
     return plan
+
+
+def _check_removed(plan: _Plan, result: WriteResult) -> None:
+    """A link to remove that the record did not have (as the engine read it under its
+    lock) is RELATIONSHIP_NOT_FOUND."""
+    for rc, fname, col, tid in plan.removed:
+        change = next((c for c in result.changes if c.field == fname), None)
+        if change is None or not any(r.get(col) == tid for r in change.old or ()):
+            assert rc.rel is not None
+            rc.problems.append(Problem("RELATIONSHIP_NOT_FOUND", f"{rc.rel.name} has no link to this record"))
 
 
 def _run_target(svc: Services, conn: Connection, ctx: Context, t: _Target, *, dry: bool) -> None:

@@ -1,4 +1,4 @@
-"""A record type seen as an MDM repository: names, identity, relationships, perspectives, rules.
+"""A record type seen as an MDM repository: names, identity, relationships, perspectives.
 
 Every record type with a ``product_id`` field is a repository (from a pack or defined at
 runtime); its attributes are its fields, named in CamelCase (``company_rating`` is
@@ -11,8 +11,9 @@ ignored (``COMPANYRATING``, ``companyRating``). The conventions:
 - a relationship is a ``sub_records`` field with one ``lookup`` column: the column is the
   target record, the other columns are the relationship's own attributes.
 
-Perspectives and processing rules come from the ``mdm`` section of a pack's YAML, for the
-types of that pack; a type without them has neither.
+Perspectives come from the ``mdm`` section of a pack's YAML, for the types of that pack.
+Processing rules are automation rules of the type (feature ``process``, see the ``mdm``
+pack): the engine runs them for every channel.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 
 import yaml
 
-from cardfile.api.dialects.tibco_mdm.process import Rule, parse_rules
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import FieldDef, RecordType, Schema, SchemaError
 
@@ -76,7 +76,6 @@ class Relationship:
 class Repository:
     rt: RecordType
     perspectives: Mapping[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
-    rules: tuple[Rule, ...] = ()
 
     @property
     def type(self) -> str:
@@ -162,8 +161,7 @@ def _build(rt: RecordType) -> Repository:
         if unknown:
             raise SchemaError(f"{where}: perspective {pname!r} names unknown field(s) {unknown}")
         perspectives[normalize(str(pname))] = (str(pname), frozenset(fields or ()))
-    rules = parse_rules(meta.get("process") or [], rt, where)
-    return Repository(rt, perspectives, rules)
+    return Repository(rt, perspectives)
 
 
 @functools.cache

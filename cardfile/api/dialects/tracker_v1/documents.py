@@ -27,7 +27,6 @@ from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
-    CHANNEL,
     Caller,
     api_limited,
     ctx,
@@ -42,7 +41,7 @@ from cardfile.api.kit.services import services_of
 from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
-from cardfile.engine.commands import Context, CreateCommand, FieldOp, UpdateCommand
+from cardfile.engine.commands import CreateCommand, FieldOp
 from cardfile.engine.search import Condition, search_records
 from cardfile.errors import BadRequest, FieldError, NotFound, PayloadTooLarge, ValidationFailed
 from cardfile.files import FileKind, FileMissing, FileRefused, check_file, open_store
@@ -124,20 +123,11 @@ def attach_document(
     description: str | None = None,
 ) -> int:
     """A ``document`` record for bytes already in the store under ``key``, on the record
-    ``type_name``/``rid``, which the caller must be able to read (NotFound otherwise)."""
+    ``type_name``/``rid``, which the caller must be able to read (NotFound otherwise).
+    A primary one demotes the record's other documents (the pack's ``one_primary``)."""
     rt = svc.catalog.record_type(conn, type_name)
     perm.require(principal, rt, "UPDATE")
     svc.engine.get(type_name, rid, conn, principal)
-    mine = [Condition("record_type", "eq", type_name), Condition("record_id", "eq", rid)]
-    if is_primary:
-        for doc in search_records(conn, svc.catalog, "document", [*mine, Condition("is_primary", "eq", True)],
-                                  page_size=500):  # fmt: skip
-            # the caller may attach to this record, so the record's other documents stop
-            # being primary whoever attached them (documents are restricted to their owners)
-            system = Context(principal.name, CHANNEL)
-            svc.engine.update(
-                UpdateCommand("document", doc["id"], (FieldOp("is_primary", "set", False),)), system, conn
-            )
     name = filename.strip()
     if "." not in name.strip(".") or not name.rpartition(".")[2].isalnum():
         name = f"{name}.{kind.ext}"

@@ -12,6 +12,8 @@ too many requests 429. "Record not found" is not an error in Tracker: the handle
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -22,9 +24,9 @@ from starlette.responses import Response
 
 from cardfile.api.kit.guard import install_guard
 from cardfile.api.kit.problems import problem_json, problem_response
-from cardfile.errors import CardfileError
+from cardfile.errors import CardfileError, Conflict, Duplicate
 
-__all__ = ["install_handlers", "problem"]
+__all__ = ["duplicate_as_conflict", "install_handlers", "problem"]
 
 log = logging.getLogger("cardfile.api.tracker_v1")
 PROBLEM = "application/problem+json"
@@ -47,6 +49,16 @@ def problem(exc: CardfileError, request: Request) -> Response:
         media_type=PROBLEM,
         headers=headers,
     )
+
+
+@contextmanager
+def duplicate_as_conflict(detail: str) -> Iterator[None]:
+    """The engine's ``Duplicate`` (a ``unique_together`` of the pack) as Tracker answers a
+    second list entry: 409 ``CONFLICT`` with ``detail``."""
+    try:
+        yield
+    except Duplicate:
+        raise Conflict(detail) from None
 
 
 def _plain(request: Request, status: int, code: str, title: str, detail: str, **extra: Any) -> Response:

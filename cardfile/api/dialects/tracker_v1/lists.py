@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
+from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
     Caller,
@@ -33,7 +34,7 @@ from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp
 from cardfile.engine.search import Condition, search_records
-from cardfile.errors import BadRequest, Conflict, NotFound
+from cardfile.errors import BadRequest, NotFound
 from cardfile.services import Services
 
 __all__ = ["add_to_longlist", "router"]
@@ -47,18 +48,16 @@ def add_to_longlist(
     svc: Services, conn: Connection, principal: Principal, opp_id: int, resource_id: int,
     *, note: str | None = None, source: str | None = None, applicant: bool = False,
 ) -> int:  # fmt: skip
-    """A long-list entry; ``Conflict`` when the resource is on that long list already."""
-    dup = search_records(conn, svc.catalog, LONGLIST,
-                         [Condition("opportunity", "eq", opp_id), Condition("resource", "eq", resource_id)])  # fmt: skip
-    if dup:
-        raise Conflict(f"resource {resource_id} is on the long list of opportunity {opp_id} already")
+    """A long-list entry; ``Conflict`` when the resource is on that long list already
+    (the pack's ``unique_together``, enforced by the engine)."""
     ops = [FieldOp("opportunity", "set", opp_id), FieldOp("resource", "set", resource_id),
            FieldOp("applicant", "set", applicant)]  # fmt: skip
     if note:
         ops.append(FieldOp("note", "set", note))
     if source:
         ops.append(FieldOp("source", "set", source))
-    return svc.engine.create(CreateCommand(LONGLIST, tuple(ops)), ctx(principal), conn).id
+    with duplicate_as_conflict(f"resource {resource_id} is on the long list of opportunity {opp_id} already"):
+        return svc.engine.create(CreateCommand(LONGLIST, tuple(ops)), ctx(principal), conn).id
 
 
 @router.post("/api/v1/Opportunity/Longlist", tags=["Opportunity"], dependencies=api_limited,

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_v1.documents import attach_document, body_limit, checked_kind, decode_file
+from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.lists import add_to_longlist
 from cardfile.api.dialects.tracker_v1.parse import is_id
 from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, ctx, not_found, read_body
@@ -37,7 +38,7 @@ from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, FieldOp, UpdateCommand
 from cardfile.engine.search import Condition, search_records
-from cardfile.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
+from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.files import open_store
 from cardfile.resume import Resume, ResumeUnreadable, parse_resume, resume_text
 from cardfile.services import Services
@@ -181,13 +182,12 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
                     raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId") from None
                 raise
             if which == "shortlist":
-                dup = search_records(conn, svc.catalog, "opportunity_resource",
-                                     [Condition("opportunity", "eq", opp_id), Condition("resource", "eq", rid)])  # fmt: skip
-                if dup:
-                    raise Conflict(f"resource {rid} is on the shortlist of opportunity {opp_id} already")
                 sl = [FieldOp("resource", "set", rid), FieldOp("opportunity", "set", opp_id),
                       FieldOp("active_record", "set", True), FieldOp("placement_source", "set", "Resume")]  # fmt: skip
-                svc.engine.create(CreateCommand("opportunity_resource", tuple(sl)), ctx(p), conn)
+                with duplicate_as_conflict(
+                    f"resource {rid} is on the shortlist of opportunity {opp_id} already"
+                ):
+                    svc.engine.create(CreateCommand("opportunity_resource", tuple(sl)), ctx(p), conn)
             else:
                 add_to_longlist(svc, conn, p, opp_id, rid, source=source or "Resume", applicant=True)
         what = ", ".join(n.replace("_", " ") for n in parsed.found()) or "nothing"

@@ -6,12 +6,14 @@ Skills are ``skill`` records; an area is a ``skill_area`` record (its id is the
 skill list is a skill of kind ``list``: its id is the ``skillListId`` and its
 ``list_values`` rows are the values (a row's id is a ``skillValueId``). A resource's
 skills are read and written through ``cardfile.tracker.skills``, the same code the
-widget dialect uses, so both dialects see the same skills.
+widget dialect uses, so both dialects see the same skills; the engine judges the values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,9 +36,12 @@ from cardfile.api.kit.services import services_of
 from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import FieldOp, UpdateCommand
+from cardfile.engine.query import Query, all_records
+from cardfile.engine.results import WriteResult
 from cardfile.engine.search import Condition, search_records
 from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.fieldtypes.base import InvalidValue
+from cardfile.fieldtypes.skills import QUICK, quick_choice
 from cardfile.services import Services
 from cardfile.tracker import skills as sk
 
@@ -78,16 +83,7 @@ def _skill_row(s: Mapping[str, Any]) -> dict[str, Any]:
 def _all(
     svc: Services, conn: Connection, type_name: str, conds: list[Condition], p: Principal
 ) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    page = 1
-    while True:
-        got = search_records(
-            conn, svc.catalog, type_name, conds, sort="id", page=page, page_size=MAX_PAGE, principal=p
-        )
-        out.extend(got)
-        if len(got) < MAX_PAGE:
-            return out
-        page += 1
+    return list(all_records(conn, svc.catalog, Query(type_name, tuple(conds)), p))
 
 
 @router.get("/api/v1/MetaData/Skills/Hierarchy", tags=["MetaData"], dependencies=api_limited,
@@ -152,7 +148,8 @@ async def area_count(areaId: str, request: Request, creds: Caller) -> Response: 
     def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
         if not search_records(conn, svc.catalog, "skill_area", [Condition("id", "eq", area)], principal=p):
             return None
-        n = len(_all(svc, conn, "skill", [Condition("skill_area", "eq", area)], p))
+        q = Query("skill", (Condition("skill_area", "eq", area),), page_size=1, with_total=True)
+        n = svc.engine.query(q, conn, p).total
         return {"areaId": area, "count": n}
 
     body = await read(svc, creds, work)
@@ -227,13 +224,49 @@ def _items(body: Any) -> list[Mapping[str, Any]]:
     return items
 
 
-def _resolve(
-    svc: Services, conn: Connection, items: list[Mapping[str, Any]]
-) -> tuple[dict[int, bool], dict[int, str | None]]:
-    """Each item's skill and value, checked; every problem at once (422)."""
-    errors: list[FieldError] = []
-    quick: dict[int, bool] = {}
-    values: dict[int, str | None] = {}
+@dataclass
+class _Skills:
+    """A request's skills: quick ones on or off, the others' values (None removes), the
+    item each skill came from, and the problems found before the engine's (422)."""
+
+    quick: dict[int, bool] = field(default_factory=dict)
+    values: dict[int, Any] = field(default_factory=dict)
+    item: dict[int, int] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+
+    def write(self, run: Callable[[bool], WriteResult | None]) -> WriteResult | None:
+        """``run`` the ops (only checked when a problem was already found); every problem,
+        the engine's at the item they are about, at once."""
+        errors = list(self.errors)
+        out = None
+        try:
+            out = run(bool(errors))
+        except ValidationFailed as exc:
+            rows = sk.row_skills(self.values)
+            for e in exc.errors:
+                m = _ROW.match(e.field)
+                if m is None or int(m.group(1)) >= len(rows):
+                    errors.append(e)
+                    continue
+                where = f"skills[{self.item[rows[int(m.group(1))]]}]"
+                errors.append(FieldError(f"{where}.skillValue", e.code, e.message))
+        if errors:
+            raise ValidationFailed(sorted(errors, key=_item_index))
+        return out
+
+
+_ROW = re.compile(r"^skills\[([0-9]+)\]\.value$")
+
+
+def _item_index(e: FieldError) -> int:
+    m = re.match(r"^skills\[([0-9]+)\]", e.field)
+    return int(m.group(1)) if m else -1
+
+
+def _resolve(svc: Services, conn: Connection, items: list[Mapping[str, Any]]) -> _Skills:
+    """Each item's skill, found by id or name; a quick skill's Yes or No. The values of the
+    other skills are judged by the engine (the ``skill_value`` field type)."""
+    out = _Skills()
     for n, item in enumerate(items):
         where = f"skills[{n}]"
         sid, name = item.get("skillId"), item.get("skillName")
@@ -247,17 +280,18 @@ def _resolve(
             )
             skill = got[0] if len(got) == 1 else None
         else:
-            errors.append(
+            out.errors.append(
                 FieldError(f"{where}.skillId", "REQUIRED", "skillId (or skillName) names the skill")
             )
             continue
         if skill is None:
-            errors.append(
+            out.errors.append(
                 FieldError(f"{where}.skillId", "UNKNOWN_SKILL", f"there is no skill {sid or name!r}")
             )
             continue
         raw = item.get("skillValue")
         vid = item.get("skillValueId")
+        key = int(skill["id"])
         try:
             kind = sk.kind_of(skill)
             if kind == "list" and is_id(vid) and vid > 0:
@@ -265,28 +299,24 @@ def _resolve(
                 if raw not in (None, "") and str(raw).strip().lower() != by_id.lower():
                     raise InvalidValue("INVALID_SKILL_VALUE", f"skillValueId {vid} is {by_id!r}, not {raw!r}")
                 raw = by_id
-            elif kind == "quick" and raw is None:
-                raw = sk.YES  # naming a quick skill sets it
-            kind, value = sk.skill_value(skill, raw)
+            if kind == QUICK:
+                on = quick_choice(skill, sk.YES if raw is None else raw)  # naming a quick skill sets it
+                out.quick[key] = bool(on)
+            else:
+                blank = raw is None or (isinstance(raw, str) and not raw.strip())
+                out.values[key] = None if blank else raw
+                out.item[key] = n
         except InvalidValue as exc:
-            errors.append(FieldError(f"{where}.skillValue", exc.code, exc.message))
-            continue
-        if kind == "quick":
-            quick[int(skill["id"])] = value is not None
-        else:
-            values[int(skill["id"])] = value
-    if errors:
-        raise ValidationFailed(errors)
-    return quick, values
+            out.errors.append(FieldError(f"{where}.skillValue", exc.code, exc.message))
+    return out
 
 
 def _update(
-    svc: Services, conn: Connection, p: Principal, rec: Mapping[str, Any], ops: list[FieldOp], reads: bool
-) -> None:
-    if ops:
-        cmd = UpdateCommand("resource", int(rec["id"]), tuple(ops),
-                            expected_version=int(rec["version"]) if reads else None)  # fmt: skip
-        svc.engine.update(cmd, ctx(p), conn)
+    svc: Services, conn: Connection, p: Principal, rid: int, ops: list[FieldOp], dry: bool = False
+) -> WriteResult | None:
+    if not ops:
+        return None
+    return svc.engine.update(UpdateCommand("resource", rid, tuple(ops), validate_only=dry), ctx(p), conn)
 
 
 @router.post("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
@@ -301,9 +331,9 @@ async def skills_add(resourceId: str, request: Request, creds: Caller) -> Respon
         rec = _resource(svc, conn, p, rid)
         if rec is None:
             return no_content()
-        quick, values = _resolve(svc, conn, items)
-        ops, reads = sk.change_ops(rec, quick, values)
-        _update(svc, conn, p, rec, ops, reads)
+        got = _resolve(svc, conn, items)
+        ops = sk.change_ops(got.quick, got.values)
+        got.write(lambda dry: _update(svc, conn, p, rid, ops, dry))
         return json_response(result(rid, "Skills added successfully"), 201)
 
     return await run_write(request, svc, creds, body, write)
@@ -321,11 +351,9 @@ async def skills_replace(resourceId: str, request: Request, creds: Caller) -> Re
         rec = _resource(svc, conn, p, rid)
         if rec is None:
             return no_content()
-        quick, values = _resolve(svc, conn, items)
-        ops = sk.replace_ops(
-            [s for s, on in quick.items() if on], {s: v for s, v in values.items() if v is not None}
-        )
-        _update(svc, conn, p, rec, ops, False)
+        got = _resolve(svc, conn, items)
+        ops = sk.replace_ops([s for s, on in got.quick.items() if on], got.values)
+        got.write(lambda dry: _update(svc, conn, p, rid, ops, dry))
         return json_response(result(rid, "Skills updated successfully"))
 
     return await run_write(request, svc, creds, body, write)
@@ -341,7 +369,7 @@ async def skills_clear(resourceId: str, request: Request, creds: Caller) -> Resp
         rec = _resource(svc, conn, p, rid)
         if rec is None:
             return no_content()
-        _update(svc, conn, p, rec, sk.clear_ops(rec), False)
+        _update(svc, conn, p, rid, sk.clear_ops())
         return json_response(result(rid, "Skills deleted successfully"))
 
     return await run_write(request, svc, creds, None, write)
@@ -391,10 +419,9 @@ async def skill_delete(resourceId: str, skillId: str, request: Request, creds: C
         rec = _resource(svc, conn, p, rid)
         if rec is None:
             return no_content()
-        ops = sk.remove_ops(rec, sid)
-        if not ops:
+        out = _update(svc, conn, p, rid, sk.remove_ops(sid))
+        if out is None or not out.changes:  # the resource does not have this skill
             return no_content()
-        _update(svc, conn, p, rec, ops, True)
         return json_response(result(rid, "Skill deleted successfully"))
 
     return await run_write(request, svc, creds, None, write)

@@ -93,6 +93,9 @@ def setting_list(type_name: str, field: FieldDef) -> str | None:
     """The settings list a lookup into ``setting`` takes its entries from."""
     if field.target != SETTING or field.type not in ("lookup", "multi_lookup"):
         return None
+    declared = dict(field.target_where).get("list")
+    if isinstance(declared, str):
+        return declared
     if field.name == "status":
         return f"{type_name}_status"
     return _LISTS.get(

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from cardfile.api.dialects.tracker_widget.columns import RECORD_TYPES, SETTING, columns_of
 from cardfile.auth.principal import Principal
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Query, all_records
 from cardfile.errors import UnknownRecordType
 from cardfile.services import Services
 
@@ -36,24 +36,7 @@ def _columns_by_list(conn: Connection, svc: Services) -> dict[str, list[str]]:
 
 
 def settings(conn: Connection, svc: Services, principal: Principal) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page = list_records(
-            svc.db,
-            svc.catalog,
-            SETTING,
-            [],
-            sort=None,
-            limit=500,
-            cursor=cursor,
-            conn=conn,
-            principal=principal,
-        )
-        items.extend(page["items"])
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    items = list(all_records(conn, svc.catalog, Query(SETTING), principal))
     columns = _columns_by_list(conn, svc)
     items.sort(key=lambda e: (str(e.get("list") or ""), e.get("order") is None, e.get("order") or 0, e["id"]))
     return [

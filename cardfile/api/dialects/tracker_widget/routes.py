@@ -112,17 +112,12 @@ async def update_record(request: Request) -> Response:
 
         def write(conn: Connection) -> None:
             # the record first (3), then its columns (4) and values (99)
-            record = svc.engine.get(type_name, req.recordid, conn, principal)
+            svc.engine.get(type_name, req.recordid, conn, principal)
             rt = svc.catalog.record_type(conn, type_name)
-            tr = translate.translate(conn, svc, rt, req, record)
+            tr = translate.translate(conn, svc, rt, req)
             if tr.errors:
                 raise ValidationFailed(tr.errors)
-            cmd = UpdateCommand(
-                type_name,
-                req.recordid,
-                tuple(tr.ops),
-                expected_version=int(record["version"]) if tr.reads_record else None,
-            )
+            cmd = UpdateCommand(type_name, req.recordid, tuple(tr.ops))
             ctx = Context(principal.name, CHANNEL, principal=principal)
             svc.engine.update(cmd, ctx, conn)
 

@@ -1,7 +1,8 @@
 """An updateRecord request as canonical ops on one record of the ``tracker`` pack.
 
 Columns (``columns.py``) and their values (``values.py``) become ``set`` / ``clear`` /
-``replace`` ops; settings entries named in a value are looked up in their list; custom
+``replace`` ops; settings entries named in a value are looked up in their list (an id
+must be one of the field's ``target_where``: the engine checks that); custom
 fields are the fields ``cf_<id>``; skills (for C, N and R only; ignored for the other
 types) become changes of the record's ``quick_skills`` set and ``skills`` rows. Every
 problem is collected, then raised at once as ``ValidationFailed``: a column, custom
@@ -12,7 +13,6 @@ wholly or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +23,10 @@ from cardfile.api.dialects.tracker_widget.errors import UNKNOWN_COLUMN
 from cardfile.api.dialects.tracker_widget.parse import Entry, UpdateRecordRequest
 from cardfile.api.dialects.tracker_widget.values import value_op
 from cardfile.engine.commands import FieldOp
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Condition, Query, all_records
 from cardfile.errors import FieldError, NotFound
 from cardfile.fieldtypes.base import InvalidValue
+from cardfile.fieldtypes.skills import QUICK, kind_of, quick_choice
 from cardfile.schema.model import RecordType
 from cardfile.services import Services
 from cardfile.tracker import skills
@@ -44,9 +45,6 @@ def record_type_of(letter: str) -> str:
 class Translation:
     ops: list[FieldOp] = field(default_factory=list)
     errors: list[FieldError] = field(default_factory=list)
-    # True when an op was built from the record as read (skill rows by row id): the
-    # update must then apply to that version
-    reads_record: bool = False
 
     def fail(self, where: str, code: str, message: str) -> None:
         self.errors.append(FieldError(where, code, message))
@@ -64,18 +62,8 @@ class _Lookups:
 
     def entries(self, list_name: str) -> list[dict[str, Any]]:
         if list_name not in self._lists:
-            items: list[dict[str, Any]] = []
-            cursor = None
-            while True:
-                page = list_records(
-                    self.svc.db, self.svc.catalog, SETTING, [("list", list_name)],
-                    sort=None, limit=500, cursor=cursor, conn=self.conn,
-                )  # fmt: skip
-                items.extend(page["items"])
-                cursor = page["next_cursor"]
-                if cursor is None:
-                    break
-            self._lists[list_name] = items
+            q = Query(SETTING, (Condition("list", "eq", list_name),))
+            self._lists[list_name] = list(all_records(self.conn, self.svc.catalog, q))
         return self._lists[list_name]
 
     def record(self, type_name: str, record_id: int) -> dict[str, Any] | None:
@@ -88,9 +76,7 @@ class _Lookups:
         return self._records[key]
 
 
-def translate(
-    conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
-) -> Translation:
+def translate(conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest) -> Translation:
     out = Translation()
     look = _Lookups(conn, svc)
     cols = columns_of(rt)
@@ -113,7 +99,7 @@ def translate(
         except InvalidValue as exc:
             out.fail(entry.where, exc.code, exc.message)
     if req.recordtype in SKILL_TYPES and req.skills:
-        _skills(out, look, rt, req, record)
+        _skills(out, look, rt, req)
     return out
 
 
@@ -124,10 +110,8 @@ def _column(out: Translation, look: _Lookups, rt: RecordType, col: Column, entry
         if col.names and col.setting_list is not None:
             op = _by_names(look, fd.name, fd.type == "multi_lookup", col.setting_list, entry.value)
         else:
+            # which entries the field may name is the engine's check (the field's target_where)
             op = value_op(fd, entry.value, id_column=col.id_column, multi=col.multi)
-            if col.setting_list is not None and op.kind in ("set", "replace"):
-                for setting_id in op.value if op.kind == "replace" else (op.value,):
-                    _in_list(look, col.setting_list, setting_id)
     except InvalidValue as exc:
         out.fail(where, exc.code, exc.message)
         return
@@ -166,24 +150,15 @@ def _by_names(look: _Lookups, name: str, multi: bool, list_name: str, raw: Any) 
     return FieldOp(name, "set", ids[0]) if ids else FieldOp(name, "clear")
 
 
-def _in_list(look: _Lookups, list_name: str, setting_id: Any) -> None:
-    entry = look.record(SETTING, setting_id) if isinstance(setting_id, int) else None
-    if entry is None or entry.get("list") != list_name:
-        raise InvalidValue(
-            "NOT_IN_LIST", f"{setting_id} is not the id of a {list_name} entry (getSettings lists them)"
-        )
-
-
-def _skills(
-    out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest, record: Mapping[str, Any]
-) -> None:
-    """Each entry's skill and value, checked (``cardfile.tracker.skills``), then one set
-    of ops for them all: quick skills in or out of ``quick_skills``, rows of ``skills``."""
+def _skills(out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest) -> None:
+    """Each entry's skill (it must exist: outcome 4) and, for a quick skill, its Yes or No;
+    then one set of ops for them all (``cardfile.tracker.skills``): quick skills in or out
+    of ``quick_skills``, rows of ``skills`` by skill, whose values the engine judges."""
     if rt.get("skills") is None or rt.get("quick_skills") is None:
         for entry in req.skills:
             out.fail(entry.where, UNKNOWN_COLUMN, f"{req.recordtype} records have no skills")
         return
-    wanted: dict[int, str | None] = {}  # skill id -> row value (None: no row); the last entry wins
+    wanted: dict[int, Any] = {}  # skill id -> row value (None: no row); the last entry wins
     quick: dict[int, bool] = {}
     for entry in req.skills:
         skill_id = int(entry.key)
@@ -191,15 +166,12 @@ def _skills(
         if skill is None:
             out.fail(entry.where, UNKNOWN_COLUMN, f"there is no skill with id {skill_id}")
             continue
+        if kind_of(skill) != QUICK:
+            blank = entry.value is None or (isinstance(entry.value, str) and not entry.value.strip())
+            wanted[skill_id] = None if blank else entry.value
+            continue
         try:
-            kind, value = skills.skill_value(skill, entry.value)
+            quick[skill_id] = bool(quick_choice(skill, entry.value))
         except InvalidValue as exc:
             out.fail(entry.where, exc.code, exc.message)
-            continue
-        if kind == "quick":
-            quick[skill_id] = value is not None
-        else:
-            wanted[skill_id] = value
-    ops, reads = skills.change_ops(record, quick, wanted)
-    out.ops.extend(ops)
-    out.reads_record = out.reads_record or reads
+    out.ops.extend(skills.change_ops(quick, wanted))

@@ -9,7 +9,8 @@ record is field API names to values. Per field type:
 - a sub-records field (subform, multi-select lookup, multi-user lookup, image upload) is
   a list of rows: a row with ``"_delete": null`` and an ``id`` removes that row, a row with
   an ``id`` updates the columns it names, a row without one is added. A subform lists its
-  rows in full, as in Zoho: an existing row it does not name is removed;
+  rows in full, as in Zoho: an existing row it does not name is removed (a ``sync``, which
+  the engine applies to the rows it read under its lock);
 - ``null`` clears a field; keys starting with ``$`` and the read-only system fields
   (``Created_Time`` ...) are ignored, so a record as read can be sent back.
 
@@ -46,7 +47,6 @@ __all__ = [
 
 SYSTEM_KEYS = frozenset({"id", "Created_Time", "Modified_Time", "Created_By", "Modified_By", "Layout"})
 SKIPPABLE_FEATURES = ("cadences",)
-Current = Callable[[], Mapping[str, Any]]  # the record as it is (read only when a subform needs it)
 
 
 def data_of(body: Any, limit: int) -> list[Any]:
@@ -143,14 +143,14 @@ def _row(fd: FieldDef, raw: Mapping[str, Any], path: str, errors: list[FieldErro
     return out
 
 
-def _rows(fd: FieldDef, raw: Any, errors: list[FieldError], current: Current) -> list[FieldOp]:
+def _rows(fd: FieldDef, raw: Any, errors: list[FieldError]) -> list[FieldOp]:
     if not isinstance(raw, list):
         errors.append(FieldError(fd.name, "NOT_A_LIST", f"{api_name(fd)!r} takes a list of rows"))
         return []
     add: list[dict[str, Any]] = []
     update: list[dict[str, Any]] = []
+    listed: list[dict[str, Any]] = []  # a subform's rows in full (sync), in the order given
     remove: list[int] = []
-    named: set[int] = set()
     for i, entry in enumerate(raw):
         path = f"{fd.name}[{i}]"
         if not isinstance(entry, Mapping):
@@ -166,20 +166,17 @@ def _rows(fd: FieldDef, raw: Any, errors: list[FieldError], current: Current) ->
                 errors.append(FieldError(f"{path}.id", "NOT_A_ROW_ID", "a row to delete needs its 'id'"))
                 continue
             remove.append(row_id)
-            named.add(row_id)
             continue
         cols = _row(fd, entry, path, errors)
-        if row_id is None:
-            add.append(cols)
-        else:
-            named.add(row_id)
-            update.append({"id": row_id, **cols})
-    if field_kind(fd) == "subform":
-        rows = current().get(fd.name) or []
-        remove.extend(r["id"] for r in rows if r["id"] not in named)
+        row = cols if row_id is None else {"id": row_id, **cols}
+        listed.append(row)
+        (add if row_id is None else update).append(row)
     ops: list[FieldOp] = []
     if remove:
         ops.append(FieldOp(fd.name, "remove", remove))
+    if field_kind(fd) == "subform":  # the rows not listed go, in the engine, under its lock
+        ops.append(FieldOp(fd.name, "sync", listed))
+        return ops
     if update:
         ops.append(FieldOp(fd.name, "update", update))
     if add:
@@ -187,7 +184,7 @@ def _rows(fd: FieldDef, raw: Any, errors: list[FieldError], current: Current) ->
     return ops
 
 
-def record_ops(rt: RecordType, record: Mapping[str, Any], current: Current) -> tuple[FieldOp, ...]:
+def record_ops(rt: RecordType, record: Mapping[str, Any]) -> tuple[FieldOp, ...]:
     """The ops of one record of ``data``; ValidationFailed lists every bad field."""
     errors: list[FieldError] = []
     append = record.get("$append_values")
@@ -217,7 +214,7 @@ def record_ops(rt: RecordType, record: Mapping[str, Any], current: Current) -> t
         if raw is None:
             ops.append(FieldOp(fd.name, "clear"))
         elif fd.type == "sub_records":
-            ops.extend(_rows(fd, raw, errors, current))
+            ops.extend(_rows(fd, raw, errors))
         elif fd.type in ("multi_select", "checkbox"):
             ops.append(FieldOp(fd.name, "add" if append.get(key) is True else "replace", raw))
         elif fd.type in ("multi_lookup", "multi_user"):

@@ -45,8 +45,9 @@ from cardfile.api.kit.units import in_read_transaction, in_write_transaction
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
-from cardfile.engine.query import list_records
+from cardfile.engine.query import Condition, Query
 from cardfile.engine.results import WriteResult
+from cardfile.engine.upsert import OpsFor, UpsertCommand, UpsertItem
 from cardfile.errors import (
     BadRequest,
     CardfileError,
@@ -220,10 +221,7 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                 if path_id is not None and rid != parse_id(path_id):
                     raise InvalidId("the id in the body is not the id in the URL", id=str(rec.get("id"))[:40])
 
-                def current(rid: int = rid) -> Mapping[str, Any]:
-                    return svc.engine.get(rt.name, rid, conn)
-
-                ops = record_ops(rt, rec, current)
+                ops = record_ops(rt, rec)
                 cmds.append(
                     UpdateCommand(rt.name, rid, ops, unmodified_since=since, unmodified_since_precision="second",
                                   layout=layout_of(rt, rec))
@@ -256,7 +254,7 @@ async def update_record(request: Request, version: str, module: str, record_id: 
 def _create_ops(rt: RecordType, rec: Any) -> tuple[FieldOp, ...]:
     if not isinstance(rec, Mapping):
         raise BadRequest("each item of 'data' is a record: a JSON object")
-    return record_ops(rt, rec, lambda: {})  # the owner's default (the caller) is the pack's
+    return record_ops(rt, rec)  # the owner's default (the caller) is the pack's
 
 
 async def _insert(request: Request, version: str, module: str) -> Response:
@@ -286,6 +284,15 @@ async def _insert(request: Request, version: str, module: str) -> Response:
 @router.post("/crm/{version}/{module}", summary="Insert records (at most 100)")
 async def insert_records(request: Request, version: str, module: str) -> Response:
     return await _guard("create", lambda: _insert(request, version, module))
+
+
+def _refuse(exc: CardfileError) -> OpsFor:
+    """The ops of an item whose body is refused before the engine may match it."""
+
+    def ops_for(_conn: Connection, _holder: int | None) -> Sequence[FieldOp]:
+        raise exc
+
+    return ops_for
 
 
 async def _upsert(request: Request, version: str, module: str) -> Response:
@@ -318,44 +325,44 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                     raise BadRequest(f"{n[:60]!r} is not a unique field of this module", api_name=n[:60])
                 checks.append((n, fd))
         ctx = _context(principal, skip)
-        how: dict[int, tuple[str, str | None]] = {}
+        api_names = {fd.name: n for n, fd in checks}
 
-        def one(c: Connection, item: tuple[int, Any]) -> WriteResult:
-            i, rec = item
-            if not isinstance(rec, Mapping):
-                raise BadRequest("each item of 'data' is a record: a JSON object")
-            holder: int | None = None
-            matched: str | None = None
-            if rec.get("id") is not None:
-                holder = _record_id(rec)
-            else:
-                for name, fd in checks:
-                    if rec.get(name) is not None:
-                        holder = svc.engine.find_unique(c, rt.name, {fd.name: rec[name]})
-                        if holder is not None:
-                            matched = name
-                            break
-            if holder is None:
-                how[i] = ("insert", None)
-                ops = _create_ops(rt, rec)
-                return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
-            how[i] = ("update", matched)
-            rid = holder
-
-            def current() -> Mapping[str, Any]:
-                return svc.engine.get(rt.name, rid, c)
-
-            ops = record_ops(rt, rec, current)
+        def item(rec: Any) -> UpsertItem:
+            # the engine finds the record (by its id, else by the first check field it holds);
+            # this only parses the body, whose ops depend on whether a record was found
             try:
-                return svc.engine.update(UpdateCommand(rt.name, rid, ops, layout=layout_of(rt, rec)), ctx, c)
-            except NotFound as exc:
-                raise InvalidId(exc.detail, id=str(rid)) from None
+                if not isinstance(rec, Mapping):
+                    raise BadRequest("each item of 'data' is a record: a JSON object")
+                rid = _record_id(rec) if rec.get("id") is not None else None
+            except CardfileError as exc:
+                return UpsertItem(ops_for=_refuse(exc))
+            layout: str | None = None
+            problem: CardfileError | None = None  # a bad layout, reported after the fields
+            try:
+                layout = layout_of(rt, rec)
+            except CardfileError as exc:
+                problem = exc
 
-        outcomes = svc.engine.run_batch(list(enumerate(data)), one, all_or_none=False, conn=conn)
+            def ops_for(c: Connection, holder: int | None) -> Sequence[FieldOp]:
+                ops = _create_ops(rt, rec) if holder is None else record_ops(rt, rec)
+                if problem is not None:
+                    raise problem
+                return ops
+
+            match = {fd.name: rec[n] for n, fd in checks if rec.get(n) is not None}
+            return UpsertItem(match=match, id=rid, ops_for=ops_for, layout=layout)
+
+        cmd = UpsertCommand(rt.name, tuple(api_names), tuple(item(rec) for rec in data), all_or_none=False,
+                            require_match=False)  # fmt: skip
+        done = svc.engine.upsert(cmd, ctx, conn)
+        outcomes = [_not_found_as_invalid(o.result, it.id) if it.id is not None else o.result
+                    for it, o in zip(cmd.items, done, strict=True)]  # fmt: skip
 
         def extra(i: int, _o: WriteResult) -> dict[str, Any]:
-            action, field = how.get(i, ("insert", None))
-            return {"duplicate_field": field, "action": action}
+            o = done[i]
+            if o.action == "updated":
+                return {"duplicate_field": api_names.get(o.matched or ""), "action": "update"}
+            return {"duplicate_field": None, "action": "insert"}
 
         def message(o: WriteResult) -> str:
             return "record added" if o.created else "record updated"
@@ -527,24 +534,15 @@ async def _list(request: Request, version: str, module: str) -> Response:
     def read(conn: Connection) -> Response:
         principal = svc.auth.authenticate(conn, token)
         rt = _module(svc, conn, module)
-        params: list[tuple[str, str]] = []
+        conds: list[Condition] = []
         if ids_text:
             ids = [parse_id(s.strip()) for s in ids_text.split(",") if s.strip()]
             if any(i is None for i in ids) or len(ids) > MAX_RECORDS:
                 raise InvalidId("ids must be record ids, at most 100", id=ids_text[:40])
-            params.append(("id__in", ",".join(str(i) for i in ids)))
-        sort = "-id" if order == "desc" else "id"
-        cursor: str | None = None
-        items: list[dict[str, Any]] = []
-        more = True
-        for _ in range(page):
-            if not more:
-                items = []  # the page asked for is past the last one
-                break
-            got = list_records(svc.db, svc.catalog, rt.name, params, sort=sort, limit=per_page, cursor=cursor,
-                               conn=conn, principal=principal)  # fmt: skip
-            items, cursor = got["items"], got["next_cursor"]
-            more = cursor is not None
+            conds.append(Condition("id", "in", ids))
+        q = Query(rt.name, tuple(conds), descending=order == "desc", page=page, page_size=per_page)
+        got = svc.engine.query(q, conn, principal)
+        items, more = got.items, got.more
         if not items:
             return Response(status_code=204)
         renderer = Renderer(conn, svc.catalog.current(conn))
