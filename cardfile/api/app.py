@@ -10,12 +10,14 @@ from starlette.responses import Response
 
 import cardfile
 from cardfile.api import oauth2
-from cardfile.api.dialects import highlevel, tibco_mdm, zoho_crm
+from cardfile.api.dialects import highlevel, tibco_mdm, tracker_widget, zoho_crm
 from cardfile.api.dialects.tracker_v1.routes import create_app as tracker_v1_app
-from cardfile.api.dialects.tracker_widget import router as tracker_widget_router
+from cardfile.api.kit.guard import install_guard
+from cardfile.api.kit.mount import include_flat
+from cardfile.api.kit.problems import PROBLEMS
+from cardfile.api.kit.ratelimit import RateLimitHeaders
+from cardfile.api.kit.responses import json_response
 from cardfile.api.native import automation, records, types, webhooks
-from cardfile.api.native.http import RateLimitHeaders, json_response
-from cardfile.api.native.problems import install_problem_handlers
 from cardfile.services import Services
 
 __all__ = ["create_app"]
@@ -42,27 +44,22 @@ def create_app(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    install_problem_handlers(app)
+    install_guard(app, PROBLEMS)  # the native API's errors; each dialect's app has its own guard
     app.add_middleware(RateLimitHeaders)
 
-    # The hot path first, without FastAPI's dependency solving (see records.patch_record);
-    # the documented route in records.router serves what its int path does not match.
-    app.router.add_route(
-        "/api/records/{type_name}/{record_id:int}", records.patch_record, methods=["PATCH"],
-        include_in_schema=False,
-    )  # fmt: skip
-    # Included one level deep: every nesting of routers is another matching pass per request;
-    # records first, as most requests are for records.
-    app.include_router(records.router, prefix="/api")
-    app.include_router(webhooks.router, prefix="/api")
-    app.include_router(automation.router, prefix="/api")
-    app.include_router(types.router, prefix="/api")
+    # The native routes at the top level (kit/mount.include_flat): every nesting of routers
+    # is another matching pass per request; records first, as most requests are for records.
+    # The single-record PATCH, the hot path, is matched first (no other PATCH route has its path).
+    include_flat(app, records.router, prefix="/api", first=[("PATCH", "/records/{type_name}/{record_id}")])
+    for router in (webhooks.router, automation.router, types.router):
+        include_flat(app, router, prefix="/api")
     app.include_router(oauth2.router)
-    app.include_router(tracker_widget_router, prefix="/tracker")  # /tracker/api/widget/...
-    app.include_router(tibco_mdm.router, prefix="/mdm")
+    # Every dialect the same way: its own application (kit/mount.py) with its error guard.
+    app.mount(tracker_widget.PREFIX, tracker_widget.create_app(services))  # /tracker/api/widget/...
+    app.mount("/mdm", tibco_mdm.create_app(services))
     app.mount(highlevel.PREFIX, highlevel.create_app(services))
     app.mount("/zoho", zoho_crm.create_app(services))  # Zoho CRM v7: /zoho/crm/v7/..., /zoho/oauth/v2/token
-    app.mount("/tracker", tracker_v1_app(services))  # Tracker REST v1; after the widget's /tracker routes
+    app.mount("/tracker", tracker_v1_app(services))  # Tracker REST v1; after the widget's /tracker/api/widget
 
     @app.get("/api/health", tags=["health"], summary="Liveness (no authentication)")
     async def health() -> Response:

@@ -2,7 +2,7 @@
 a full-text term, and the fields to return, run with the caller's permissions.
 
 Every channel reads a list of records through ``run_query``: the native API parses its
-``field__op`` query string into a ``Query`` (``api/native/filters.py``), and a dialect
+``field__op`` query string into a ``Query`` (``api/kit/filters.py``), and a dialect
 builds one from its vendor's search body. A numbered page is served by an offset in SQL,
 so page N is one query, never N cursor pages walked by the caller.
 """

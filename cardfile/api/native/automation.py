@@ -8,17 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from cardfile.api.native.http import (
-    JSON_BODY_DOC,
-    Credentials,
-    credentials_of,
-    json_response,
-    limited,
-    read_json,
-    run_read,
-    services_of,
-)
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.body import JSON_BODY_DOC, read_json
+from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.routes import PlainRoute
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.automation import locks, rulebook
 from cardfile.engine import permissions as perm
@@ -29,7 +25,12 @@ from cardfile.store.clock import now_us, to_iso
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/automation", tags=["automation"], dependencies=[Depends(limited("metadata"))])
+router = APIRouter(
+    prefix="/automation",
+    tags=["automation"],
+    dependencies=[Depends(limited("metadata"))],
+    route_class=PlainRoute,
+)
 Caller = Annotated[Credentials, Depends(credentials_of)]
 
 

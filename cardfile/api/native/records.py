@@ -9,22 +9,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from cardfile.api.native.filters import check_limit, list_query
-from cardfile.api.native.http import (
-    JSON_BODY_DOC,
-    Conditions,
-    Credentials,
-    authorized,
-    credentials_of,
-    json_response,
-    limited,
-    read_json,
-    record_headers,
-    run_read,
-    services_of,
-)
-from cardfile.api.native.problems import problem_json
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.body import JSON_BODY_DOC, read_json
+from cardfile.api.kit.conditions import Conditions, record_headers
+from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.filters import check_limit, list_query
+from cardfile.api.kit.problems import problem_json
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.routes import PlainRoute
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine import history as history_ops
 from cardfile.engine import permissions as perm
@@ -41,13 +35,16 @@ from cardfile.errors import BadRequest, CardfileError, FieldError, ValidationFai
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
 
-__all__ = ["patch_record", "router"]
+__all__ = ["router"]
 
-# GETs count as "records.read", every other method as "records.write".
+# GETs count as "records.read", every other method as "records.write". The kit's route
+# class serves the plain routes (the single-record PATCH, the hot path) without FastAPI's
+# dependency solving: same steps, in the same order.
 router = APIRouter(
     prefix="/records",
     tags=["records"],
     dependencies=[Depends(limited("records.write", reads="records.read"))],
+    route_class=PlainRoute,
 )
 Caller = Annotated[Credentials, Depends(credentials_of)]
 CHANNEL = "api"
@@ -268,19 +265,6 @@ async def update(
     """Missing keys are untouched, null clears; a multi-value field takes a list (replace)
     or ``{"add": [...], "remove": [...]}``. ``If-Match`` / ``If-Unmodified-Since`` give 412 when stale."""
     return await _update(request, creds, type_name, record_id, validate_only)
-
-
-async def patch_record(request: Request) -> Response:
-    """``PATCH /api/records/{type}/{id}`` as a plain Starlette endpoint, which the app
-    mounts ahead of the ``update`` route above (that one documents it, and serves the ids
-    this one's ``int`` path does not match). Solving ``update``'s dependencies costs
-    FastAPI about 250 µs a request, more than the engine's work on this hot path; the steps
-    stay the same: count the request, require credentials, then ``_update``."""
-    creds = authorized(request, "records.write")
-    params = request.path_params
-    return await _update(
-        request, creds, params["type_name"], params["record_id"], request.query_params.get("validate_only")
-    )
 
 
 async def _update(

@@ -8,16 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from cardfile.api.native.http import (
-    Credentials,
-    credentials_of,
-    json_response,
-    limited,
-    read_json,
-    run_read,
-    services_of,
-)
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.body import read_json
+from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.routes import PlainRoute
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.permissions import require_metadata
 from cardfile.errors import BadRequest, UnknownRecordType
@@ -25,7 +22,9 @@ from cardfile.fieldtypes import registry
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/types", tags=["metadata"], dependencies=[Depends(limited("metadata"))])
+router = APIRouter(
+    prefix="/types", tags=["metadata"], dependencies=[Depends(limited("metadata"))], route_class=PlainRoute
+)
 Caller = Annotated[Credentials, Depends(credentials_of)]
 
 

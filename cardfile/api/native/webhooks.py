@@ -12,17 +12,13 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cardfile.api.native.http import (
-    JSON_BODY_DOC,
-    Credentials,
-    credentials_of,
-    json_response,
-    limited,
-    read_json,
-    run_read,
-    services_of,
-)
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.body import JSON_BODY_DOC, read_json
+from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.routes import PlainRoute
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.errors import BadRequest
 from cardfile.webhooks import ssrf, subscriptions, worker
@@ -30,7 +26,9 @@ from cardfile.webhooks.access import require_webhook_admin
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(limited("metadata"))])
+router = APIRouter(
+    prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(limited("metadata"))], route_class=PlainRoute
+)
 Caller = Annotated[Credentials, Depends(credentials_of)]
 _STATUSES = ("pending", "delivering", "delivered", "dead")
 

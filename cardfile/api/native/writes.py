@@ -1,104 +1,11 @@
-"""Running a write in one unit of work, with ``Idempotency-Key`` replay when asked.
+"""Running a write in its unit of work now lives in the HTTP kit (``cardfile/api/kit/units.py``).
 
-The caller is authenticated inside the write's own transaction. On SQLite the write goes
-to the group-commit writer (``store/writer.py``), or runs inline when it is alone (see
-``in_write_transaction``); on PostgreSQL it runs in a worker thread with its own transaction. The stored response of an idempotent request is written
-in the same transaction as the change, so a retried request either finds the first
-response or applies the change for the first time: never twice. Only successful
-responses are stored; an error rolls everything back.
+These names stay importable from here for code written against the old module; new code
+imports the kit.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import hashlib
-from collections.abc import Callable
-from typing import TypeVar
-
-import orjson
-from fastapi import Request
-from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
-
-from cardfile.api.native.http import Credentials
-from cardfile.auth.principal import Principal
-from cardfile.errors import BadRequest, IdempotencyKeyReused
-from cardfile.services import Services
-from cardfile.store import idempotency
-from cardfile.store.clock import now_us
+from cardfile.api.kit.units import in_write_transaction, run_write
 
 __all__ = ["in_write_transaction", "run_write"]
-
-T = TypeVar("T")
-WriteFn = Callable[[Connection, Principal], Response]
-_REPLAYED_HEADERS = ("content-type", "etag", "last-modified", "location")
-
-
-async def run_write(
-    request: Request, svc: Services, creds: Credentials, body: object, fn: WriteFn
-) -> Response:
-    key = request.headers.get("idempotency-key")
-    if key is not None:
-        if not 1 <= len(key) <= 255:
-            raise BadRequest("Idempotency-Key must be 1 to 255 characters", field="Idempotency-Key")
-        fingerprint = hashlib.sha256(
-            orjson.dumps(
-                [request.method, request.url.path, str(request.url.query), body], option=orjson.OPT_SORT_KEYS
-            )
-        ).hexdigest()
-        fn = functools.partial(_idempotent, svc, key, fingerprint, fn)
-    return await in_write_transaction(svc, functools.partial(_authenticated, creds, fn))
-
-
-async def in_write_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:
-    """``fn(conn)`` in one write transaction, for every channel.
-
-    SQLite: on the group-commit writer's thread, or, when no other write waits (counted
-    after one turn of the event loop, so the requests that arrived with this one count),
-    inline in this thread: that saves two thread hand-offs (~250 µs of a lone write), and
-    the loop then blocks only while nobody else waits for a write. PostgreSQL: a worker
-    thread with its own transaction (concurrent transactions are fine there)."""
-    writer = svc.db.writer
-    if writer is None:
-        return await run_in_threadpool(_in_transaction, svc, fn)
-    with writer.pending():
-        await asyncio.sleep(0)
-        if writer.alone() and (done := writer.run_inline(fn)) is not None:
-            return done.result()
-        return await asyncio.wrap_future(writer.submit(fn))
-
-
-def _authenticated(creds: Credentials, fn: WriteFn, conn: Connection) -> Response:
-    return fn(conn, creds.principal(conn))
-
-
-def _in_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:
-    with svc.db.write() as conn:
-        return fn(conn)
-
-
-def _idempotent(
-    svc: Services, key: str, fingerprint: str, fn: WriteFn, conn: Connection, principal: Principal
-) -> Response:
-    now = now_us()
-    ttl_us = svc.settings.idempotency_ttl_s * 1_000_000
-    first = idempotency.find(conn, principal.key, key, not_before=now - ttl_us)
-    if first is not None:
-        if first.request_hash != fingerprint:
-            raise IdempotencyKeyReused("this Idempotency-Key was used for a different request")
-        headers = {**first.headers, "Idempotent-Replayed": "true"}
-        return Response(first.body, status_code=first.status_code, headers=headers, media_type=None)
-    resp = fn(conn, principal)
-    idempotency.save(
-        conn,
-        principal=principal.key,
-        key=key,
-        request_hash=fingerprint,
-        status_code=resp.status_code,
-        headers={k: v for k, v in resp.headers.items() if k.lower() in _REPLAYED_HEADERS},
-        body=bytes(resp.body).decode(),
-        at=now,
-    )
-    return resp

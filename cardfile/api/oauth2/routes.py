@@ -27,7 +27,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
-from cardfile.api.native.http import json_response, limited, services_of
+from cardfile.api.kit.body import read_bounded
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import page
 from cardfile.auth.oauth2 import storage
 from cardfile.auth.oauth2.server import (
@@ -76,15 +79,11 @@ async def _read_form(request: Request) -> tuple[tuple[str, str], ...] | Response
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > FORM_LIMIT:
         return _invalid("the request body is too large")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > FORM_LIMIT:
-            return _invalid("the request body is too large")
-        chunks.append(chunk)
+    raw = await read_bounded(request, FORM_LIMIT)
+    if raw is None:
+        return _invalid("the request body is too large")
     try:
-        text = b"".join(chunks).decode("utf-8")
+        text = raw.decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
     except (UnicodeDecodeError, ValueError):
         return _invalid("the request body is not valid urlencoded UTF-8")

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cardfile.api.kit.body import read_bounded
 from cardfile.api.oauth2 import page
 from cardfile.auth.oauth2 import storage
 from cardfile.auth.oauth2.server import Consent, FormRequest, ServerFactory, authorize, consent
@@ -74,11 +75,9 @@ async def read_form(request: Request) -> dict[str, str]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != _FORM:
         raise BadRequest(f"send the parameters as {_FORM}")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > FORM_LIMIT:
-            raise BadRequest("the request body is too large")
+    raw = await read_bounded(request, FORM_LIMIT)
+    if raw is None:
+        raise BadRequest("the request body is too large")
     try:
         pairs = parse_qsl(
             raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cardfile.api.dialects.highlevel.errors import install_error_handlers
+from cardfile.api.dialects.highlevel.errors import SHAPE
 from cardfile.api.dialects.highlevel.routes import RATE_GROUP, router
+from cardfile.api.kit.mount import api_app
 from cardfile.services import Services
 
 __all__ = ["DEFAULT_RATE_LIMIT", "PREFIX", "create_app"]
@@ -22,14 +23,11 @@ DEFAULT_RATE_LIMIT = "100/10 seconds"
 def create_app(services: Services) -> FastAPI:
     """The dialect's ASGI app, to mount at ``PREFIX``; registers its rate-limit group
     ``highlevel`` (``CARDFILE_RATE_LIMITS="highlevel=..."`` overrides the default)."""
-    if RATE_GROUP not in services.rate_limiter.groups:
-        limit = services.settings.rate_limits.get(RATE_GROUP, DEFAULT_RATE_LIMIT)
-        services.rate_limiter.register_group(RATE_GROUP, limit)
-    app = FastAPI(
+    return api_app(
+        services,
+        SHAPE,
+        [router],
+        rate_groups={RATE_GROUP: DEFAULT_RATE_LIMIT},
         title="cardfile: HighLevel dialect",
         description="HighLevel's custom-object records API on cardfile's engine.",
     )
-    app.state.services = services
-    install_error_handlers(app)
-    app.include_router(router)
-    return app

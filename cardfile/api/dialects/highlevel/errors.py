@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from cardfile.api.dialects.highlevel.parse import property_path
 from cardfile.api.dialects.highlevel.scopes import highlevel_scope
+from cardfile.api.kit.guard import install_guard
 from cardfile.errors import (
     BadRequest,
     CardfileError,
@@ -122,13 +123,15 @@ def engine_paths() -> Iterator[None]:
         raise Duplicate(exc.detail, errors=errors, **exc.extra) from None
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(CardfileError)
-    async def _cardfile(_request: Request, exc: CardfileError) -> Response:
+class HighLevelShape:
+    """HighLevel's error JSON for every error of the dialect's application (kit/guard.py)."""
+
+    log = log
+
+    def error(self, _request: Request, exc: CardfileError) -> Response:
         return error_response(exc)
 
-    @app.exception_handler(RequestValidationError)
-    async def _request_validation(_request: Request, exc: RequestValidationError) -> Response:
+    def invalid_parameters(self, _request: Request, exc: RequestValidationError) -> Response:
         errors = [
             FieldError(".".join(str(p) for p in e.get("loc", ())[1:]) or "request", "INVALID_PARAMETER",
                        str(e.get("msg", "")))
@@ -136,8 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ]  # fmt: skip
         return error_response(ValidationFailed(errors, "invalid path or query parameter"))
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return error_response(NotFound(f"no endpoint {request.method} {request.url.path}"))
         err = BadRequest(str(exc.detail))
@@ -145,9 +147,14 @@ def install_error_handlers(app: FastAPI) -> None:
                 "code": "METHOD_NOT_ALLOWED" if exc.status_code == 405 else err.code}  # fmt: skip
         return Response(orjson.dumps(body), status_code=exc.status_code, media_type="application/json")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error", exc_info=exc)
+    def unexpected(self, _request: Request) -> Response:
         body = {"statusCode": 500, "message": "an unexpected error occurred; it has been logged",
                 "error": "Internal Server Error", "code": "INTERNAL_ERROR"}  # fmt: skip
         return Response(orjson.dumps(body), status_code=500, media_type="application/json")
+
+
+SHAPE = HighLevelShape()
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    install_guard(app, SHAPE)

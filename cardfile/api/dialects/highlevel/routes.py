@@ -37,17 +37,13 @@ from cardfile.api.dialects.highlevel.ids import (
     object_type,
 )
 from cardfile.api.dialects.highlevel.scopes import expand
-from cardfile.api.native.filters import parse_filters
-from cardfile.api.native.http import (
-    Credentials,
-    credentials_of,
-    json_response,
-    limited,
-    read_json,
-    run_read,
-    services_of,
-)
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.body import read_json
+from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.filters import parse_filters
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, UpdateCommand
 from cardfile.engine.permissions import require_metadata

@@ -1,5 +1,5 @@
 """The TIBCO MDM dialect: records of repositories under ``/mdm`` (docs/dialects/tibco-mdm.md)."""
 
-from cardfile.api.dialects.tibco_mdm.routes import router
+from cardfile.api.dialects.tibco_mdm.routes import create_app, router
 
-__all__ = ["router"]
+__all__ = ["create_app", "router"]

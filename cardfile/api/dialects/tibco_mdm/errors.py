@@ -3,19 +3,18 @@
 Each ``CardfileError`` class maps (along its MRO) to an HTTP status; the message code is
 the error's stable cardfile code. A validation failure is 400 with every failing attribute
 in ``records[].responseAttributes`` (and relationship attributes in
-``responseRelationships``). The route class catches every error of an MDM route, so
-nothing under ``/mdm`` answers in the native API's problem shape.
+``responseRelationships``). ``MdmShape`` is the error guard of the dialect's application,
+so nothing under ``/mdm`` answers in the native API's problem shape.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -41,7 +40,7 @@ from cardfile.errors import (
 )
 from cardfile.ratelimit import rate_limit_headers
 
-__all__ = ["MdmRejected", "MdmRoute", "error_body", "status_of"]
+__all__ = ["SHAPE", "MdmRejected", "MdmShape", "error_body", "status_of"]
 
 log = logging.getLogger("cardfile.api.mdm")
 
@@ -141,29 +140,36 @@ def error_response(exc: CardfileError, *, not_found: int = 404) -> Response:
     return Response(orjson.dumps(error_body(exc)), status, headers, media_type="application/json")
 
 
-class MdmRoute(APIRoute):
-    """Every error of an MDM route in the MDM shape: cardfile errors, bad parameters and
-    anything unexpected (500, logged)."""
+def _not_found(request: Request) -> int:
+    # a record named in a modify/add body that is not there is a bad request of that body
+    return 400 if request.url.path.endswith(("/modifyRecord", "/addRecord")) else 404
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        not_found = 400 if self.path.endswith(("/modifyRecord", "/addRecord")) else 404
 
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except CardfileError as exc:
-                return error_response(exc, not_found=not_found)
-            except RequestValidationError as exc:
-                where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
-                return error_response(BadRequest(f"invalid parameter: {where}"))
-            except Exception:
-                log.exception("unexpected error in an MDM request")
-                return error_response(
-                    CardfileError("Invalid Request: an unexpected error; it has been logged")
-                )
+class MdmShape:
+    """Every error under ``/mdm`` in the MDM shape (kit/guard.py): cardfile errors, bad
+    parameters, unknown paths and anything unexpected (500, logged)."""
 
-        return route
+    log = log
+
+    def error(self, request: Request, exc: CardfileError) -> Response:
+        return error_response(exc, not_found=_not_found(request))
+
+    def invalid_parameters(self, _request: Request, exc: RequestValidationError) -> Response:
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
+        return error_response(BadRequest(f"invalid parameter: {where}"))
+
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return error_response(NotFound(f"no endpoint {request.method} {request.url.path}"))
+        response = error_response(BadRequest(str(exc.detail)))
+        response.status_code = exc.status_code
+        return response
+
+    def unexpected(self, _request: Request) -> Response:
+        return error_response(CardfileError("Invalid Request: an unexpected error; it has been logged"))
+
+
+SHAPE = MdmShape()
 
 
 def mapped_errors() -> dict[str, int]:

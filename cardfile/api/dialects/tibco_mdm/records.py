@@ -36,7 +36,7 @@ from cardfile.api.dialects.tibco_mdm.repository import (
     mdm_name,
     normalize,
 )
-from cardfile.api.native.filters import parse_filters
+from cardfile.api.kit.filters import parse_filters
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand

@@ -10,51 +10,36 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from cardfile.api.dialects.tibco_mdm.errors import MdmRoute
+from cardfile.api.dialects.tibco_mdm.errors import SHAPE
 from cardfile.api.dialects.tibco_mdm.parse import RecordRef, parse_request
 from cardfile.api.dialects.tibco_mdm.records import delete_record, read_record, write_record
 from cardfile.api.dialects.tibco_mdm.repository import Repository, find_repository
 from cardfile.api.dialects.tibco_mdm.schema import definition_json, new_repository
-from cardfile.api.native.http import (
-    JSON_BODY_DOC,
-    Credentials,
-    credentials_of,
-    json_response,
-    limited,
-    read_json,
-    run_read,
-    services_of,
-)
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.body import JSON_BODY_DOC, read_json
+from cardfile.api.kit.credentials import Credentials, credentials_of
+from cardfile.api.kit.mount import api_app
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read, run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context
 from cardfile.engine.permissions import require_metadata
 from cardfile.errors import UnknownRecordType
 from cardfile.services import Services
 
-__all__ = ["GROUP", "router"]
+__all__ = ["DEFAULT_LIMIT", "GROUP", "create_app", "router"]
 
 GROUP = "mdm"
 DEFAULT_LIMIT = "300/minute"
 CHANNEL = "mdm"
 
 
-async def _register_group(request: Request) -> None:
-    """The ``mdm`` group with its default limit, unless settings gave it one."""
-    limiter = services_of(request).rate_limiter
-    if GROUP not in limiter.groups:
-        limiter.register_group(GROUP, services_of(request).settings.rate_limits.get(GROUP, DEFAULT_LIMIT))
-
-
-router = APIRouter(
-    tags=["tibco-mdm"],
-    route_class=MdmRoute,
-    dependencies=[Depends(_register_group), Depends(limited(GROUP))],
-)
+router = APIRouter(tags=["tibco-mdm"], dependencies=[Depends(limited(GROUP))])
 Caller = Annotated[Credentials, Depends(credentials_of)]
 
 
@@ -226,3 +211,17 @@ async def get_repository(request: Request, creds: Caller, repositoryName: str) -
         return definition_json(_repository(svc, conn, repositoryName))
 
     return json_response(await run_read(svc, creds, read))
+
+
+def create_app(services: Services) -> FastAPI:
+    """The dialect as an application of its own, for ``app.mount("/mdm", ...)``."""
+    return api_app(
+        services,
+        SHAPE,
+        [router],
+        rate_groups={GROUP: DEFAULT_LIMIT},
+        title="cardfile: TIBCO MDM",
+        description="TIBCO MDM's record API on cardfile's engine.",
+        docs_url=None,
+        redoc_url=None,
+    )

@@ -22,7 +22,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from cardfile.api.native.problems import problem_json, problem_response
+from cardfile.api.kit.guard import install_guard
+from cardfile.api.kit.problems import problem_json, problem_response
 from cardfile.errors import CardfileError, Conflict, Duplicate
 
 __all__ = ["duplicate_as_conflict", "install_handlers", "problem"]
@@ -72,13 +73,15 @@ def _plain(request: Request, status: int, code: str, title: str, detail: str, **
     return Response(_with_instance(body, request), status_code=status, media_type=PROBLEM)
 
 
-def install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(CardfileError)
-    async def _cardfile(request: Request, exc: CardfileError) -> Response:
+class TrackerShape:
+    """Tracker's problem details for every error of the dialect's application (kit/guard.py)."""
+
+    log = log
+
+    def error(self, request: Request, exc: CardfileError) -> Response:
         return problem(exc, request)
 
-    @app.exception_handler(RequestValidationError)
-    async def _params(request: Request, exc: RequestValidationError) -> Response:
+    def invalid_parameters(self, request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request", "code": "INVALID_PARAMETER",
              "message": str(e.get("msg", ""))}
@@ -88,14 +91,11 @@ def install_handlers(app: FastAPI) -> None:
             request, 400, "BAD_REQUEST", "Bad request", "invalid path or query parameter", errors=errors
         )
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP.get(exc.status_code, "HTTP_ERROR")
         return _plain(request, exc.status_code, code, str(exc.detail), str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error", exc_info=exc)
+    def unexpected(self, request: Request) -> Response:
         return _plain(
             request,
             500,
@@ -103,3 +103,10 @@ def install_handlers(app: FastAPI) -> None:
             "Internal error",
             "an unexpected error occurred; it has been logged",
         )
+
+
+SHAPE = TrackerShape()
+
+
+def install_handlers(app: FastAPI) -> None:
+    install_guard(app, SHAPE)

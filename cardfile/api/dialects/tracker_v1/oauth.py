@@ -41,7 +41,9 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cardfile.api.native.http import json_response, services_of
+from cardfile.api.kit.body import read_bounded
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import vendor
 from cardfile.api.oauth2.vendor import VendorPath
 from cardfile.auth import scopes as scope_rules
@@ -190,11 +192,9 @@ def _token_of(body: Any) -> str | None:
 
 
 async def _presented_token(request: Request) -> str | None:
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > FORM_LIMIT:
-            raise BadRequest("the request body is too large")
+    raw = await read_bounded(request, FORM_LIMIT)
+    if raw is None:
+        raise BadRequest("the request body is too large")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     token: str | None = None
     if raw.strip():

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import orjson
 from fastapi import Depends, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
-from cardfile.api.native.http import Credentials, limited, run_read, services_of
+from cardfile.api.kit.body import MediaTypes, read_json
+from cardfile.api.kit.credentials import Credentials
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_read
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context
-from cardfile.errors import (
-    BadRequest,
-    MalformedBody,
-    NotFound,
-    PayloadTooLarge,
-    Unauthenticated,
-    UnknownRecordType,
-    UnsupportedMediaType,
-)
-from cardfile.services import Services
+from cardfile.errors import BadRequest, NotFound, Unauthenticated, UnknownRecordType
 
 __all__ = [
     "CHANNEL",
@@ -41,8 +33,11 @@ __all__ = [
 
 GROUP = "tracker"
 CHANNEL = "tracker_v1"
-T = TypeVar("T")
-JSON_TYPE = re.compile(r"^(application|text)/([a-z0-9.+-]*\+)?json$|^application/json-patch\+json$")
+MEDIA_TYPES = MediaTypes(
+    pattern=re.compile(r"^(application|text)/([a-z0-9.+-]*\+)?json$|^application/json-patch\+json$"),
+    hint="application/json-patch+json or application/json",
+    shown=60,
+)
 api_limited = [Depends(limited(GROUP))]
 
 
@@ -62,29 +57,7 @@ Caller = Annotated[Credentials, Depends(credentials)]
 async def read_body(request: Request, *, required: bool = True, limit: int | None = None) -> Any:
     """The JSON body (None when empty and not required); at most ``limit`` bytes (the
     server's body limit unless given), else 413."""
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype and not JSON_TYPE.match(ctype):
-        raise UnsupportedMediaType(
-            f"send application/json-patch+json or application/json, not {ctype[:60]!r}"
-        )
-    if limit is None:
-        limit = services_of(request).settings.max_body_bytes
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes", limit=limit)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        if required:
-            raise MalformedBody("the request needs a JSON body")
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+    return await read_json(request, accept=MEDIA_TYPES, required=required, limit=limit)
 
 
 class MethodNotAllowed(BadRequest):
@@ -106,5 +79,4 @@ def ctx(principal: Principal) -> Context:
     return Context(principal.name, CHANNEL, principal=principal)
 
 
-async def read(svc: Services, creds: Credentials, fn: Callable[[Connection, Principal], T]) -> T:
-    return await run_read(svc, creds, fn)
+read = run_read

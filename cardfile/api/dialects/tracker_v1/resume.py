@@ -32,8 +32,9 @@ from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.lists import add_to_longlist
 from cardfile.api.dialects.tracker_v1.parse import is_id
 from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, ctx, not_found, read_body
-from cardfile.api.native.http import json_response, services_of
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, FieldOp, UpdateCommand
 from cardfile.engine.search import Condition, search_records

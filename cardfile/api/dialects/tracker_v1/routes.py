@@ -19,14 +19,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Connection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cardfile.api.dialects.tracker_v1 import documents, lists, oauth, resume, skill_routes, webhooks
-from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict, install_handlers
+from cardfile.api.dialects.tracker_v1.errors import SHAPE, duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.parse import (
     CUSTOM_PREFIX,
     body_ops,
@@ -49,8 +49,12 @@ from cardfile.api.dialects.tracker_v1.plumbing import (
 from cardfile.api.dialects.tracker_v1.render import Names, display_name, render_record, render_row, result
 from cardfile.api.dialects.tracker_v1.search import Query, parse_search
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES, Resource
-from cardfile.api.native.http import Credentials, json_response, limited, services_of
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.credentials import Credentials
+from cardfile.api.kit.mount import api_app
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.auth.users import get_user
 from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp, UpdateCommand
@@ -148,18 +152,17 @@ def _search(
 def create_app(svc: Services) -> ASGIApp:
     """The dialect as an application of its own, for ``app.mount("/tracker", ...)``."""
     open_store(svc.settings)  # a file store that cannot be used fails here, not on the first upload
-    if GROUP not in svc.rate_limiter.groups:
-        svc.rate_limiter.register_group(GROUP, svc.settings.rate_limits.get(GROUP, DEFAULT_LIMIT))
-    app = FastAPI(
+    app = api_app(
+        svc,
+        SHAPE,
+        [router],
+        rate_groups={GROUP: DEFAULT_LIMIT},
         title="cardfile: Tracker REST API v1",
         description="Tracker's REST API v1 over cardfile's records (see docs/dialects/tracker-v1.md).",
         openapi_url="/swagger/v1/swagger.json",
         docs_url="/swagger/index.html",
         redoc_url=None,
     )
-    app.state.services = svc
-    install_handlers(app)
-    app.include_router(router)
     routes = [(r.path, frozenset(r.methods or ())) for r in router.routes if isinstance(r, APIRoute)]
     return CaseInsensitivePaths(app, routes)
 

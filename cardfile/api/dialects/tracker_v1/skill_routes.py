@@ -31,8 +31,9 @@ from cardfile.api.dialects.tracker_v1.plumbing import (
     read_body,
 )
 from cardfile.api.dialects.tracker_v1.render import result
-from cardfile.api.native.http import json_response, services_of
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import FieldOp, UpdateCommand
 from cardfile.engine.query import Query, all_records

@@ -33,8 +33,10 @@ from cardfile.api.dialects.tracker_v1.parse import parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, no_content, read, read_body
 from cardfile.api.dialects.tracker_v1.render import result, tracker_time
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES
-from cardfile.api.native.http import Credentials, json_response, services_of
-from cardfile.api.native.writes import run_write
+from cardfile.api.kit.credentials import Credentials
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.errors import BadRequest, NotFound, ValidationFailed
 from cardfile.store.clock import to_iso

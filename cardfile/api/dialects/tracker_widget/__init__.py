@@ -4,6 +4,6 @@ A thin translator over the one engine, on the records of the ``tracker`` pack th
 Tracker REST v1 dialect serves too (``docs/dialects/tracker-widget.md``).
 """
 
-from cardfile.api.dialects.tracker_widget.routes import router
+from cardfile.api.dialects.tracker_widget.routes import PREFIX, create_app, router
 
-__all__ = ["router"]
+__all__ = ["PREFIX", "create_app", "router"]

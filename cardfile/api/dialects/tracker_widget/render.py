@@ -8,16 +8,26 @@ what was wrong, in a sentence, so a status 99 can be acted upon.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 
-from cardfile.api.dialects.tracker_widget.errors import MESSAGES, SUCCESS, outcome_of
-from cardfile.errors import CardfileError, Duplicate, Locked, RateLimited, ValidationFailed
+from cardfile.api.dialects.tracker_widget.errors import (
+    MESSAGES,
+    SUCCESS,
+    InternalError,
+    UnknownMethod,
+    outcome_of,
+)
+from cardfile.errors import BadRequest, CardfileError, Duplicate, Locked, RateLimited, ValidationFailed
 from cardfile.ratelimit import rate_limit_headers
 
-__all__ = ["error_response", "success_response"]
+__all__ = ["SHAPE", "WidgetShape", "error_response", "internal_response", "success_response"]
 
 
 def _response(
@@ -48,3 +58,36 @@ def error_response(exc: CardfileError) -> Response:
         headers.update(rate_limit_headers(exc.policy, exc.limit, exc.remaining, exc.reset))
     body = {"status": out.status, "message": MESSAGES[out.status], "count": 0, "detail": _detail(exc)}
     return _response(body, out.http_status, headers)
+
+
+def internal_response() -> Response:
+    return error_response(InternalError("an unexpected error occurred; it has been logged"))
+
+
+class WidgetShape:
+    """The widget's body for every error of the dialect's application (kit/guard.py): an
+    unknown path or a wrong method is status 99 with its HTTP status."""
+
+    log = logging.getLogger("cardfile.api.tracker_widget")
+
+    def error(self, _request: Request, exc: CardfileError) -> Response:
+        return error_response(exc)
+
+    def invalid_parameters(self, _request: Request, _exc: RequestValidationError) -> Response:
+        return error_response(BadRequest("the request is malformed"))
+
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
+        method = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        response = error_response(
+            UnknownMethod(
+                f"no widget method {request.method} {method[:60]!r} here; POST updateRecord and getSettings are"
+            )
+        )
+        response.status_code = exc.status_code
+        return response
+
+    def unexpected(self, _request: Request) -> Response:
+        return internal_response()
+
+
+SHAPE = WidgetShape()

@@ -12,43 +12,50 @@ written unless everything succeeds.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_widget import lists, translate
 from cardfile.api.dialects.tracker_widget.auth import authenticate
-from cardfile.api.dialects.tracker_widget.errors import InternalError, UnknownMethod
+from cardfile.api.dialects.tracker_widget.errors import UnknownMethod
 from cardfile.api.dialects.tracker_widget.parse import (
     Credentials,
     parse_body,
     parse_settings,
     parse_update_record,
 )
-from cardfile.api.dialects.tracker_widget.render import error_response, success_response
-from cardfile.api.native.writes import in_write_transaction
+from cardfile.api.dialects.tracker_widget.render import (
+    SHAPE,
+    error_response,
+    internal_response,
+    success_response,
+)
+from cardfile.api.kit.body import read_raw
+from cardfile.api.kit.guard import guarded
+from cardfile.api.kit.mount import api_app
+from cardfile.api.kit.ratelimit import count_request
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import in_read_transaction, in_write_transaction
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import Context, UpdateCommand
-from cardfile.errors import CardfileError, PayloadTooLarge, ValidationFailed
-from cardfile.ratelimit import client_identity, token_identity
+from cardfile.errors import CardfileError, ValidationFailed
 from cardfile.services import Services
 
-__all__ = ["CHANNEL", "RATE_GROUP", "RATE_LIMIT", "router"]
+__all__ = ["CHANNEL", "PREFIX", "RATE_GROUP", "RATE_LIMIT", "create_app", "router"]
 
 log = logging.getLogger("cardfile.api.tracker_widget")
-T = TypeVar("T")
 
 CHANNEL = "tracker-widget"  # the channel written to history and events
 # The widget's own rate-limit group. The seed states no limit; the Tracker family's is
 # about 100 a minute (seed 003). ``CARDFILE_RATE_LIMITS="tracker.widget=..."`` changes it.
 RATE_GROUP = "tracker.widget"
 RATE_LIMIT = "100/minute"
+PREFIX = "/tracker/api/widget"
 
-router = APIRouter(prefix="/api/widget", tags=["tracker widget"])
+router = APIRouter(tags=["tracker widget"])  # mounted at PREFIX
 
 _BODY_DOC = {
     "requestBody": {
@@ -58,28 +65,7 @@ _BODY_DOC = {
 }
 
 
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
-async def _read(request: Request, svc: Services) -> bytes:
-    """The body, at most ``max_body_bytes``; any media type (widget clients vary)."""
-    limit = svc.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body may be at most {limit} bytes", limit=limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes", limit=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _count(request: Request, svc: Services, body: Any) -> None:
+def _count(request: Request, body: Any) -> None:
     """One hit in the caller's budget: its token's digest, else its client address (so
     password guessing is limited per address)."""
     token = None
@@ -89,37 +75,26 @@ def _count(request: Request, svc: Services, body: Any) -> None:
         token = creds.get("oauthtoken") if isinstance(creds.get("oauthtoken"), str) else None
     except (KeyError, TypeError, AttributeError, StopIteration):
         pass
-    if token:
-        identity = token_identity(token)
-    else:
-        identity = client_identity(request.client.host if request.client else None)
-    limiter = svc.rate_limiter
-    if limiter.enabled and RATE_GROUP not in limiter.groups:
-        limiter.register_group(RATE_GROUP, svc.settings.rate_limits.get(RATE_GROUP, RATE_LIMIT))
-    limiter.hit(RATE_GROUP, identity)
+    count_request(request, token, RATE_GROUP, headers=False)  # the widget never sent RateLimit headers
 
 
 async def _body(request: Request, svc: Services) -> Any:
-    raw = await _read(request, svc)
+    raw = await read_raw(request)  # any media type (widget clients vary)
     try:
         body = parse_body(raw)
     except CardfileError:
-        _count(request, svc, None)
+        _count(request, None)
         raise
-    _count(request, svc, body)
+    _count(request, body)
     return body
 
 
 async def _principal(svc: Services, creds: Credentials) -> Principal:
-    def work() -> Principal:
-        with svc.db.read() as conn:
-            return authenticate(conn, svc.auth, creds)
-
-    return await run_in_threadpool(work)
+    return await in_read_transaction(svc, lambda conn: authenticate(conn, svc.auth, creds))
 
 
-async def _write(svc: Services, fn: Callable[[Connection], T]) -> T:
-    return await in_write_transaction(svc, fn)
+_write = in_write_transaction
+_services = services_of
 
 
 @router.post("/updateRecord", summary="Update one record (TrackerRMS widget API)", openapi_extra=_BODY_DOC)
@@ -129,7 +104,8 @@ async def update_record(request: Request) -> Response:
     0 success, 1 user not found, 2 user not active, 3 record not found, 4 column not
     found, 99 invalid request."""
     svc = _services(request)
-    try:
+
+    async def work() -> Response:
         req = parse_update_record(await _body(request, svc))
         principal = await _principal(svc, req.credentials)
         type_name = translate.record_type_of(req.recordtype)
@@ -146,12 +122,9 @@ async def update_record(request: Request) -> Response:
             svc.engine.update(cmd, ctx, conn)
 
         await _write(svc, write)
-    except CardfileError as exc:
-        return error_response(exc)
-    except Exception:
-        log.exception("unexpected error in updateRecord")
-        return error_response(InternalError("an unexpected error occurred; it has been logged"))
-    return success_response()
+        return success_response()
+
+    return await guarded(work, error_response, internal_response, log=log, what="updateRecord")
 
 
 @router.post("/getSettings", summary="Settings lists with their integer ids (TrackerRMS widget API)",
@@ -160,21 +133,14 @@ async def get_settings(request: Request) -> Response:
     """Body: ``{"trackerrms": {"getSettings": {"credentials": {...}}}}``. Answers the
     lists whose integer ids the "id" columns of updateRecord take."""
     svc = _services(request)
-    try:
+
+    async def work() -> Response:
         req = parse_settings(await _body(request, svc))
         principal = await _principal(svc, req.credentials)
+        items = await in_read_transaction(svc, lambda conn: lists.settings(conn, svc, principal))
+        return success_response(len(items), settings=items)
 
-        def read() -> list[dict[str, Any]]:
-            with svc.db.read() as conn:
-                return lists.settings(conn, svc, principal)
-
-        items = await run_in_threadpool(read)
-    except CardfileError as exc:
-        return error_response(exc)
-    except Exception:
-        log.exception("unexpected error in getSettings")
-        return error_response(InternalError("an unexpected error occurred; it has been logged"))
-    return success_response(len(items), settings=items)
+    return await guarded(work, error_response, internal_response, log=log, what="getSettings")
 
 
 _METHODS = {"updaterecord": update_record, "getsettings": get_settings}
@@ -190,3 +156,17 @@ async def any_case(method: str, request: Request) -> Response:
             UnknownMethod(f"no widget method {method[:60]!r} here; updateRecord and getSettings are")
         )
     return await handler(request)
+
+
+def create_app(services: Services) -> FastAPI:
+    """The widget API as an application of its own, for ``app.mount(PREFIX, ...)``."""
+    return api_app(
+        services,
+        SHAPE,
+        [router],
+        rate_groups={RATE_GROUP: RATE_LIMIT},
+        title="cardfile: TrackerRMS widget API",
+        description="The TrackerRMS widget's updateRecord and getSettings on cardfile's engine.",
+        docs_url=None,
+        redoc_url=None,
+    )

@@ -10,12 +10,19 @@ its API name and JSON path, as Zoho does.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
 from cardfile.api.dialects.zoho_crm.auth import MissingToken
 from cardfile.api.dialects.zoho_crm.modules import InvalidModule, UnsupportedModule
+from cardfile.api.kit.responses import json_response
 from cardfile.errors import (
     BadRequest,
     BatchFailed,
@@ -49,7 +56,10 @@ __all__ = [
     "MandatoryMissing",
     "NotApproved",
     "ZohoError",
+    "SHAPE",
+    "ZohoShape",
     "error_of",
+    "error_response",
 ]
 
 # Zoho codes that checks of the zoho pack give their field errors.
@@ -221,3 +231,49 @@ def privilege_error(exc: PermissionDenied, action: str) -> ZohoError | None:
             {"api_name": fields[0] if fields else None},
         )
     return None
+
+
+def error_response(exc: CardfileError, action: str = "update") -> Response:
+    """``exc`` as Zoho answers it: the element with its status (and ``Retry-After`` on 429/503)."""
+    err = error_of(exc, action=action)
+    headers = (
+        {"Retry-After": str(exc.extra.get("retry_after") or getattr(exc, "retry_after", 1))}
+        if err.status
+        in (
+            429,
+            503,
+        )
+        else None
+    )
+    return json_response(err.element(), err.status, headers)
+
+
+def internal_error() -> Response:
+    return json_response(ZohoError(500, "INTERNAL_ERROR", "Internal Server Error", {}).element(), 500)
+
+
+class ZohoShape:
+    """Zoho's ``{code, details, message, status}`` for every error of the dialect's
+    application (kit/guard.py): an unknown path is ``INVALID_URL_PATTERN``, a wrong method
+    ``INVALID_REQUEST_METHOD``."""
+
+    log = logging.getLogger("cardfile.api.zoho_crm")
+
+    def error(self, _request: Request, exc: CardfileError) -> Response:
+        return error_response(exc)
+
+    def invalid_parameters(self, _request: Request, _exc: RequestValidationError) -> Response:
+        return error_response(BadRequest("the request is malformed"))
+
+    def http_error(self, _request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            return error_response(InvalidMethod("this URL does not take this method"))
+        if exc.status_code == 404:
+            return error_response(InvalidUrl("no such URL"))
+        return error_response(BadRequest(str(exc.detail)))
+
+    def unexpected(self, _request: Request) -> Response:
+        return internal_error()
+
+
+SHAPE = ZohoShape()

@@ -27,7 +27,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cardfile.api.dialects.zoho_crm.auth import split_scopes, to_cardfile_scopes
-from cardfile.api.native.http import limited
+from cardfile.api.kit.body import read_bounded
+from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import vendor
 from cardfile.auth import scopes as scope_rules
 from cardfile.auth.oauth2.server import FormRequest, token
@@ -43,9 +45,7 @@ _GUESSES = [Depends(limited("auth"))]
 ZOHO_SERVER = partial(VendorAuthorizationServer, client_credentials=True)
 
 
-def _services(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
+_services = services_of
 
 
 async def _scoped(svc: Services, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -77,13 +77,11 @@ ZOHO_PATH = vendor.VendorPath(server=ZOHO_SERVER, params=_auth_params)
 async def token_endpoint(request: Request) -> Response:
     svc = _services(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > FORM_LIMIT:
-            return Response(
-                orjson.dumps({"error": "invalid_request"}), status_code=400, media_type="application/json"
-            )
+    body = await read_bounded(request, FORM_LIMIT)
+    if body is None:
+        return Response(
+            orjson.dumps({"error": "invalid_request"}), status_code=400, media_type="application/json"
+        )
     form: list[tuple[str, str]] = []
     if body and ctype == "application/x-www-form-urlencoded":
         try:

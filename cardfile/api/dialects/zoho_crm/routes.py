@@ -16,12 +16,10 @@ import email.utils
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.dialects.zoho_crm import metadata
@@ -32,11 +30,18 @@ from cardfile.api.dialects.zoho_crm.errors import (
     MandatoryMissing,
     ZohoError,
     error_of,
+    error_response,
+    internal_error,
 )
 from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, module_of, parse_id
 from cardfile.api.dialects.zoho_crm.parse import data_of, layout_of, namer, record_ops, skip_features
 from cardfile.api.dialects.zoho_crm.render import Renderer
-from cardfile.api.native.writes import in_write_transaction
+from cardfile.api.kit.body import ANY_MEDIA_TYPE, read_json
+from cardfile.api.kit.guard import guarded
+from cardfile.api.kit.ratelimit import count_request
+from cardfile.api.kit.responses import json_response
+from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import in_read_transaction, in_write_transaction
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
@@ -47,18 +52,14 @@ from cardfile.errors import (
     BadRequest,
     CardfileError,
     LimitExceeded,
-    MalformedBody,
     NotFound,
-    PayloadTooLarge,
 )
-from cardfile.ratelimit import client_identity, token_identity
 from cardfile.schema.model import RecordType
 from cardfile.services import Services
 
 __all__ = ["CHANNEL", "RATE_GROUP", "router"]
 
 log = logging.getLogger("cardfile.api.zoho_crm")
-T = TypeVar("T")
 
 CHANNEL = "zoho"
 RATE_GROUP = "zoho"
@@ -69,82 +70,25 @@ Outcome = WriteResult | CardfileError
 router = APIRouter(tags=["zoho crm"])
 
 
-def services_of(request: Request) -> Services:
-    svc: Services = request.app.state.services
-    return svc
-
-
 # -- plumbing ----------------------------------------------------------------------------------
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
-
-
-def error_response(exc: CardfileError, action: str = "update") -> Response:
-    err = error_of(exc, action=action)
-    headers = (
-        {"Retry-After": str(exc.extra.get("retry_after") or getattr(exc, "retry_after", 1))}
-        if err.status
-        in (
-            429,
-            503,
-        )
-        else None
-    )
-    return json_response(err.element(), err.status, headers)
-
-
 def _count(request: Request, svc: Services) -> None:
-    header = request.headers.get("authorization", "")
-    _scheme, _, value = header.strip().partition(" ")
-    host = request.client.host if request.client else None
-    identity = token_identity(value.strip()) if value.strip() else client_identity(host)
-    state = svc.rate_limiter.hit(RATE_GROUP, identity)
-    if state is not None:
-        request.state.rate_limit = state  # the RateLimit headers (api/native/http.RateLimitHeaders)
+    # Zoho's ``Zoho-oauthtoken <token>`` (or any scheme): the token is the caller's identity
+    _scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    count_request(request, value.strip() or None, RATE_GROUP)
 
 
 async def _body(request: Request, svc: Services) -> Any:
-    limit = svc.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        raise MalformedBody("the request needs a JSON body")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise MalformedBody("the body is not valid JSON") from None
+    return await read_json(request, accept=ANY_MEDIA_TYPE)  # Zoho takes a body of any media type
 
 
-async def _write(svc: Services, fn: Callable[[Connection], T]) -> T:
-    return await in_write_transaction(svc, fn)
-
-
-async def _read(svc: Services, fn: Callable[[Connection], T]) -> T:
-    def work() -> T:
-        with svc.db.read() as conn:
-            return fn(conn)
-
-    return await run_in_threadpool(work)
+_write = in_write_transaction
+_read = in_read_transaction
 
 
 async def _guard(action: str, work: Callable[[], Any]) -> Response:
-    try:
-        response: Response = await work()
-        return response
-    except CardfileError as exc:
-        return error_response(exc, action)
-    except Exception:
-        log.exception("unexpected error in the Zoho CRM dialect")
-        return json_response(ZohoError(500, "INTERNAL_ERROR", "Internal Server Error", {}).element(), 500)
+    return await guarded(
+        work, lambda exc: error_response(exc, action), internal_error, log=log, what="the Zoho CRM dialect"
+    )
 
 
 def _version(version: str) -> None:

@@ -1,0 +1,18 @@
+"""The HTTP kit every API uses: the native API under ``/api`` and each dialect alike.
+
+One module per concept, so a dialect keeps only its vendor specifics (its error shape,
+its header spellings):
+
+| module | holds |
+|---|---|
+| ``services.py`` | the ``Services`` of a request's app |
+| ``body.py`` | reading a body: bounded size, accepted media types, JSON with clear errors |
+| ``credentials.py`` | the bearer credential, checked later inside the unit of work |
+| ``ratelimit.py`` | counting a request in its route group; the ``RateLimit`` headers |
+| ``units.py`` | running a read or a write in its unit of work, with ``Idempotency-Key`` replay |
+| ``conditions.py`` | ``If-Match`` / ``If-Unmodified-Since``; ``ETag`` and ``Last-Modified`` |
+| ``responses.py`` | JSON responses |
+| ``guard.py`` | one error guard: an error of any kind rendered in the caller's shape |
+| ``mount.py`` | one way to mount an API: a sub-application with its exception handlers |
+| ``routes.py`` | the route class that serves plain routes without FastAPI's dependency solving |
+"""
