@@ -13,6 +13,7 @@ import base64
 import binascii
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -27,6 +28,7 @@ from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
 from cardfile.store import query as sql
 from cardfile.store import search as store
+from cardfile.store.clock import from_datetime
 
 __all__ = [
     "COLUMNS",
@@ -61,7 +63,8 @@ _LIST_OPS = frozenset({"in", "any"})  # ops whose value is a list of values
 @dataclass(frozen=True)
 class Condition:
     """``field op value`` with a typed value (a number, not the string of one); ``in`` and
-    ``any`` take a list, ``isnull`` a bool."""
+    ``any`` take a list, ``isnull`` a bool; ``created_at`` / ``modified_at`` an aware
+    ``datetime`` or integer microseconds."""
 
     field: str
     op: str
@@ -148,6 +151,8 @@ def _plan(rt: RecordType, q: Query) -> tuple[list[sql.Filter], sql.Sort]:
             errors.append(FieldError(c.field, "INVALID_FILTER", f"{c.op!r} takes a list of values"))
         else:
             value = list(c.value) if c.op in _LIST_OPS else c.value
+            if kind == "column" and isinstance(value, datetime):  # a time: the column's microseconds
+                value = from_datetime(value)
             filters.append(sql.Filter(c.field, kind, c.op, value))
     order = sql.Sort(None, "id", q.descending)
     if q.sort and q.sort != "id":

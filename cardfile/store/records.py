@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
@@ -210,3 +210,16 @@ def locked_ids(conn: Connection, type_name: str, ids: Iterable[int]) -> set[int]
         return set()
     q = select(R.c.id).where(R.c.type == type_name, R.c.id.in_(wanted), R.c.locked_by.is_not(None))
     return {int(r) for r in conn.execute(q).scalars()}
+
+
+def people(conn: Connection, ids: Iterable[int], emails: Iterable[str]) -> list[Any]:
+    """Users by id or by email (``id, username, display_name, email``), active or not."""
+    u = tables.users
+    by_id = sorted({i for i in ids if isinstance(i, int)})
+    by_email = sorted(set(emails))
+    if not by_id and not by_email:
+        return []
+    q = select(u.c.id, u.c.username, u.c.display_name, u.c.email).where(
+        or_(u.c.id.in_(by_id or [-1]), u.c.email.in_(by_email or [""]))
+    )
+    return list(conn.execute(q).all())

@@ -777,3 +777,17 @@ def test_a_workflow_update_does_not_trigger_that_workflow_again(zoho: Zoho) -> N
     assert [h["actor"] for h in items].count("rule:note_amount") == 1
     rec = z.native("zoho_deals", d)
     assert rec["description"] == "amount noted" and rec["version"] == 3
+
+
+def test_link_names_only_of_records_the_caller_may_read(zoho: Zoho) -> None:
+    """A deal's account link shows the account's name only to a caller who may read
+    accounts (the names are the engine's reads, with its permission checks)."""
+    z = zoho
+    (acc,) = z.insert("Accounts", {"Account_Name": "Zylker"})
+    (deal,) = z.insert("Deals", _deal(Account_Name={"id": acc}))
+    deals_only = z.token("alice@example.com", "records.zoho_deals.READ")
+    for token, name in ((z.admin, "Zylker"), (deals_only, None)):
+        with z.client(token) as c:
+            r = c.get(f"/zoho/crm/v7/Deals/{deal}")
+        assert r.status_code == 200, r.text
+        assert r.json()["data"][0]["Account_Name"] == {"name": name, "id": acc}

@@ -23,7 +23,6 @@ from cardfile.engine.search import Condition
 from cardfile.errors import BadRequest
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
-from cardfile.store.clock import from_datetime
 
 __all__ = ["Query", "parse_search"]
 
@@ -61,7 +60,7 @@ def _get(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> A
     return v
 
 
-def _time(body: Mapping[str, Any], name: str) -> int | None:
+def _time(body: Mapping[str, Any], name: str) -> datetime | None:
     v = _get(body, name, str)
     if not v:
         return None
@@ -69,9 +68,7 @@ def _time(body: Mapping[str, Any], name: str) -> int | None:
         dt = datetime.fromisoformat(v.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise BadRequest(f"{name} must be an ISO 8601 date-time", field=name) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return from_datetime(dt)
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _date(body: Mapping[str, Any], name: str) -> str | None:

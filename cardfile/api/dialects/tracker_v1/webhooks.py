@@ -39,7 +39,6 @@ from cardfile.api.kit.services import services_of
 from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.errors import BadRequest, NotFound, ValidationFailed
-from cardfile.store.clock import to_iso
 from cardfile.webhooks import ssrf, subscriptions
 from cardfile.webhooks.access import require_webhook_admin
 from cardfile.webhooks.subscriptions import Subscription
@@ -102,10 +101,11 @@ def hook_json(sub: Subscription) -> dict[str, Any] | None:
     if action not in _ACTION_WORDS.values() or sub.record_types[0] not in _NAMES:
         return None
     m = _USER.search(sub.description or "")
+    times = sub.to_json()
     return {
         "id": sub.id, "userId": int(m.group(1)) if m else 0, "url": sub.url,
         "recordType": _NAMES[sub.record_types[0]], "action": action,
-        "created": tracker_time(to_iso(sub.created_at)), "updated": tracker_time(to_iso(sub.updated_at)),
+        "created": tracker_time(times["created_at"]), "updated": tracker_time(times["updated_at"]),
     }  # fmt: skip
 
 

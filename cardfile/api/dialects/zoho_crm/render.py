@@ -11,14 +11,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.engine import Connection
-
 from cardfile.api.dialects.zoho_crm.modules import api_name, column_api_name, field_kind, zoho_id
+from cardfile.engine.names import Names
 from cardfile.engine.results import WriteResult
-from cardfile.schema.model import FieldDef, RecordType, Schema
-from cardfile.store import records as store
-from cardfile.store import tables
+from cardfile.schema.model import FieldDef, RecordType
 
 __all__ = ["Renderer", "primary_field", "zoho_time"]
 
@@ -41,9 +37,9 @@ def primary_field(rt: RecordType) -> FieldDef | None:
 
 
 class Renderer:
-    def __init__(self, conn: Connection, schema: Schema) -> None:
-        self.conn = conn
-        self.schema = schema
+    def __init__(self, names: Names) -> None:
+        self.names = names  # the engine's reads of linked records' and users' names
+        self.schema = names.schema
         self._records: dict[int, str | None] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._actors: dict[str, dict[str, Any]] = {}
@@ -85,20 +81,17 @@ class Renderer:
         for type_name, wanted in want.items():
             target = self.schema.get(type_name)
             prim = primary_field(target) if target else None
-            for rec in store.get_records(self.conn, type_name, [i for i in wanted if i not in self._records]):
-                self._records[int(rec.id)] = (rec.data or {}).get(prim.name) if prim else None
-        u = tables.users
+            todo = [i for i in wanted if i not in self._records]
+            found = self.names.record_values(type_name, todo, prim.name) if prim else {}
+            self._records.update({i: found.get(i) for i in todo})
         ids = [i for i in users if isinstance(i, int) and i not in self._users]
         emails = [a for a in actors if a not in self._actors]
         if ids or emails:
-            q = select(u.c.id, u.c.username, u.c.display_name, u.c.email).where(
-                or_(u.c.id.in_(ids or [-1]), u.c.email.in_(emails or [""]))
-            )
-            for row in self.conn.execute(q):
-                who = {"name": row.display_name or row.username, "id": str(row.id), "email": row.email}
-                self._users[int(row.id)] = who
-                if row.email:
-                    self._actors[row.email] = who
+            for p in self.names.people(ids, emails):
+                who = {"name": p.name, "id": str(p.id), "email": p.email}
+                self._users[p.id] = who
+                if p.email:
+                    self._actors[p.email] = who
         for a in emails:
             self._actors.setdefault(a, {"name": a, "id": None})
 

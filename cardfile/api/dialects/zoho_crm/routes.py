@@ -45,6 +45,7 @@ from cardfile.api.kit.units import in_read_transaction, in_write_transaction
 from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
+from cardfile.engine.names import Names
 from cardfile.engine.query import Condition, Query
 from cardfile.engine.results import WriteResult
 from cardfile.engine.upsert import OpsFor, UpsertCommand, UpsertItem
@@ -129,8 +130,7 @@ def _status(outcomes: Sequence[Outcome], errors: Sequence[ZohoError | None], ok:
 
 
 def _render(
-    conn: Connection,
-    svc: Services,
+    names: Names,
     rt: RecordType,
     outcomes: Sequence[Outcome],
     message: Callable[[WriteResult], str],
@@ -139,7 +139,7 @@ def _render(
     action: str = "update",
     extra: Callable[[int, WriteResult], dict[str, Any]] | None = None,
 ) -> Response:
-    renderer = Renderer(conn, svc.catalog.current(conn))
+    renderer = Renderer(names)
     written = [o for o in outcomes if isinstance(o, WriteResult)]
     renderer.load([(rt, o.record) for o in written], links=False, actors=[o.actor for o in written])
     name = namer(rt)
@@ -235,7 +235,7 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
             ):
                 outcomes[place] = _not_found_as_invalid(out, cmd.id)
         final = [o for o in outcomes if o is not None]
-        return _render(conn, svc, rt, final, lambda _o: "record updated")
+        return _render(Names(conn, svc.catalog, principal), rt, final, lambda _o: "record updated")
 
     return await _write(svc, write)
 
@@ -276,7 +276,14 @@ async def _insert(request: Request, version: str, module: str) -> Response:
             return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
 
         outcomes = svc.engine.run_batch(data, one, all_or_none=False, conn=conn)
-        return _render(conn, svc, rt, outcomes, lambda _o: "record added", ok=201, action="create")
+        return _render(
+            Names(conn, svc.catalog, principal),
+            rt,
+            outcomes,
+            lambda _o: "record added",
+            ok=201,
+            action="create",
+        )
 
     return await _write(svc, write)
 
@@ -367,7 +374,9 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
         def message(o: WriteResult) -> str:
             return "record added" if o.created else "record updated"
 
-        return _render(conn, svc, rt, outcomes, message, ok=200, action="update", extra=extra)
+        return _render(
+            Names(conn, svc.catalog, principal), rt, outcomes, message, ok=200, action="update", extra=extra
+        )
 
     return await _write(svc, write)
 
@@ -463,7 +472,7 @@ async def _get(request: Request, version: str, module: str, record_id: str) -> R
             record = svc.engine.get(rt.name, rid, conn, principal)
         except NotFound:
             return Response(status_code=204)
-        renderer = Renderer(conn, svc.catalog.current(conn))
+        renderer = Renderer(Names(conn, svc.catalog, principal))
         renderer.load([(rt, record)])
         return json_response({"data": [renderer.record(rt, record, fields)]})
 
@@ -545,7 +554,7 @@ async def _list(request: Request, version: str, module: str) -> Response:
         items, more = got.items, got.more
         if not items:
             return Response(status_code=204)
-        renderer = Renderer(conn, svc.catalog.current(conn))
+        renderer = Renderer(Names(conn, svc.catalog, principal))
         renderer.load([(rt, r) for r in items])
         info = {"per_page": per_page, "count": len(items), "page": page, "sort_by": "id", "sort_order": order,
                 "more_records": more}  # fmt: skip
