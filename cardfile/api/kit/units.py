@@ -7,6 +7,10 @@ transaction. A read runs in a worker thread with a read transaction. The stored 
 of an idempotent request is written in the same transaction as the change, so a retried
 request either finds the first response or applies the change for the first time: never
 twice. Only successful responses are stored; an error rolls everything back.
+
+``run_read_session`` and ``run_write_session`` are the same units of work handing the
+caller's ``Session`` (the engine bound to the transaction, ``engine/session.py``) instead
+of a connection: the dialects converted to it never hold a database handle.
 """
 
 from __future__ import annotations
@@ -25,12 +29,20 @@ from starlette.responses import Response
 
 from cardfile.api.kit.credentials import Credentials
 from cardfile.auth.principal import Principal
+from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, IdempotencyKeyReused
 from cardfile.services import Services
 from cardfile.store import idempotency
 from cardfile.store.clock import now_us
 
-__all__ = ["in_read_transaction", "in_write_transaction", "run_read", "run_write"]
+__all__ = [
+    "in_read_transaction",
+    "in_write_transaction",
+    "run_read",
+    "run_read_session",
+    "run_write",
+    "run_write_session",
+]
 
 T = TypeVar("T")
 WriteFn = Callable[[Connection, Principal], Response]
@@ -44,6 +56,13 @@ async def run_read(svc: Services, creds: Credentials, fn: Callable[[Connection, 
         return fn(conn, creds.principal(conn))
 
     return await in_read_transaction(svc, work)
+
+
+async def run_read_session(
+    svc: Services, creds: Credentials, fn: Callable[[Session], T], *, channel: str = "api"
+) -> T:
+    """``run_read`` handing ``fn`` the caller's session, for reads only."""
+    return await run_read(svc, creds, lambda conn, p: fn(Session(svc.engine, conn, p, channel=channel)))
 
 
 async def in_read_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:
@@ -72,6 +91,24 @@ async def run_write(
         ).hexdigest()
         fn = functools.partial(_idempotent, svc, key, fingerprint, fn)
     return await in_write_transaction(svc, functools.partial(_authenticated, creds, fn))
+
+
+async def run_write_session(
+    request: Request,
+    svc: Services,
+    creds: Credentials,
+    body: object,
+    fn: Callable[[Session], Response],
+    *,
+    channel: str = "api",
+) -> Response:
+    """``run_write`` (same ``Idempotency-Key`` replay, same group commit) handing ``fn`` the
+    caller's session."""
+
+    def write(conn: Connection, principal: Principal) -> Response:
+        return fn(Session(svc.engine, conn, principal, channel=channel))
+
+    return await run_write(request, svc, creds, body, write)
 
 
 async def in_write_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:

@@ -20,12 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy.engine import Connection
-
 from cardfile.engine.query import Condition, Query
+from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, NotFound, UnknownRecordType
 from cardfile.schema.model import RecordType, Schema
-from cardfile.services import Services
 
 __all__ = [
     "PACK",
@@ -116,22 +114,21 @@ class UserIds:
     """HighLevel user ids <-> cardfile user ids, looked up once per request.
 
     The lookups are the dialect's own plumbing, not the caller's reads: they run as the
-    system (no principal), in the request's transaction."""
+    system (no principal), in the request's session."""
 
-    def __init__(self, svc: Services, conn: Connection) -> None:
-        self.svc = svc
-        self.conn = conn
+    def __init__(self, session: Session) -> None:
+        self._session = session.acting_as(None)
 
     def _lookup(self, field: str, values: Sequence[str | int]) -> list[dict[str, object]]:
         try:
-            self.svc.catalog.record_type(self.conn, USER_MAP_TYPE)
+            self._session.record_type(USER_MAP_TYPE)
         except UnknownRecordType:
             return []
         rows: list[dict[str, object]] = []
         for i in range(0, len(values), _LOOKUP_CHUNK):
             chunk = list(values[i : i + _LOOKUP_CHUNK])
             q = Query(USER_MAP_TYPE, (Condition(field, "in", chunk),), page_size=len(chunk))
-            rows.extend(self.svc.engine.query(q, self.conn).items)
+            rows.extend(self._session.query(q).items)
         return rows
 
     def to_cardfile(self, hl_ids: Iterable[str]) -> dict[str, int]:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.dialects.highlevel import parse, render
@@ -43,16 +42,16 @@ from cardfile.api.kit.filters import parse_filters
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_read, run_write
+from cardfile.api.kit.units import run_read_session, run_write_session
 from cardfile.auth.principal import Principal
-from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, UpdateCommand
+from cardfile.engine.commands import CreateCommand, DeleteCommand, UpdateCommand
 from cardfile.engine.permissions import require_metadata
 from cardfile.engine.query import Condition, Query
 from cardfile.engine.results import WriteResult
+from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import FieldDef, RecordType, is_valid_name
-from cardfile.services import Services
 
 __all__ = ["RATE_GROUP", "router"]
 
@@ -71,9 +70,21 @@ def _object(body: Any, what: str = "the body") -> Mapping[str, Any]:
     return body
 
 
-def _record_response(svc: Services, conn: Connection, rt: RecordType, record: dict[str, Any],
-                     status: int = 200) -> Response:  # fmt: skip
-    names = UserIds(svc, conn).to_highlevel(render.user_ids([record]))
+def _caller(session: Session) -> Principal:
+    """The authenticated caller (a unit of work always binds one)."""
+    assert session.principal is not None
+    return session.principal
+
+
+def _on_object(session: Session, key: str) -> tuple[RecordType, Session]:
+    """The object's record type, and the session acting with the caller's HighLevel scopes
+    expanded for it."""
+    rt = object_type(session.schema, key)
+    return rt, session.acting_as(expand(_caller(session), rt.name))
+
+
+def _record_response(session: Session, rt: RecordType, record: dict[str, Any], status: int = 200) -> Response:
+    names = UserIds(session).to_highlevel(render.user_ids([record]))
     return json_response({"record": render.record_json(rt, record, names)}, status)
 
 
@@ -115,16 +126,15 @@ async def search_records(key: str, request: Request, creds: Caller) -> Response:
     if errors:
         raise ValidationFailed(errors)
 
-    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
-        rt = object_type(svc.catalog.current(conn), key)
-        p = expand(principal, rt.name)
+    def read(session: Session) -> dict[str, Any]:
+        rt, s = _on_object(session, key)
         q = Query(rt.name, tuple(_query_conditions(rt, query)), page=page, page_size=limit, with_total=True)
-        got = svc.engine.query(q, conn, p)
+        got = s.query(q)
         items, total = got.items, got.total
-        names = UserIds(svc, conn).to_highlevel(render.user_ids(items))
+        names = UserIds(s).to_highlevel(render.user_ids(items))
         return {"records": [render.record_json(rt, r, names) for r in items], "total": total}
 
-    return json_response(await run_read(svc, creds, read))
+    return json_response(await run_read_session(svc, creds, read, channel=CHANNEL))
 
 
 def _query_conditions(rt: RecordType, query: str) -> list[Condition]:
@@ -156,31 +166,28 @@ async def create_record(key: str, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = await read_json(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        rt = object_type(svc.catalog.current(conn), key)
-        p = expand(principal, rt.name)
-        ops, shape_errors = parse.record_ops(rt, body, UserIds(svc, conn), creating=True)
-        ctx = Context(p.name, CHANNEL, principal=p)
+    def write(session: Session) -> Response:
+        rt, s = _on_object(session, key)
+        ops, shape_errors = parse.record_ops(rt, body, UserIds(s), creating=True)
 
         def run(dry: bool) -> WriteResult:
-            return svc.engine.create(CreateCommand(rt.name, tuple(ops), validate_only=dry), ctx, conn)
+            return s.create(CreateCommand(rt.name, tuple(ops), validate_only=dry))
 
         result = _write(shape_errors, run)
-        return _record_response(svc, conn, rt, result.record, 201)
+        return _record_response(s, rt, result.record, 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_session(request, svc, creds, body, write, channel=CHANNEL)
 
 
 @router.get("/objects/{key}/records/{record_id}", summary="Get a record")
 async def get_record(key: str, record_id: str, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> Response:
-        rt = object_type(svc.catalog.current(conn), key)
-        record = svc.engine.get(rt.name, decode_record_id(record_id), conn, expand(principal, rt.name))
-        return _record_response(svc, conn, rt, record)
+    def read(session: Session) -> Response:
+        rt, s = _on_object(session, key)
+        return _record_response(s, rt, s.get(rt.name, decode_record_id(record_id)))
 
-    return await run_read(svc, creds, read)
+    return await run_read_session(svc, creds, read, channel=CHANNEL)
 
 
 @router.put("/objects/{key}/records/{record_id}", summary="Update a record")
@@ -192,34 +199,30 @@ async def update_record(key: str, record_id: str, request: Request, creds: Calle
     svc = services_of(request)
     body = await read_json(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        rt = object_type(svc.catalog.current(conn), key)
+    def write(session: Session) -> Response:
+        rt, s = _on_object(session, key)
         rid = decode_record_id(record_id)
-        p = expand(principal, rt.name)
-        ops, shape_errors = parse.record_ops(rt, body, UserIds(svc, conn), creating=False)
-        ctx = Context(p.name, CHANNEL, principal=p)
+        ops, shape_errors = parse.record_ops(rt, body, UserIds(s), creating=False)
 
         def run(dry: bool) -> WriteResult:
-            return svc.engine.update(UpdateCommand(rt.name, rid, tuple(ops), validate_only=dry), ctx, conn)
+            return s.update(UpdateCommand(rt.name, rid, tuple(ops), validate_only=dry))
 
         result = _write(shape_errors, run)
-        return _record_response(svc, conn, rt, result.record)
+        return _record_response(s, rt, result.record)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_session(request, svc, creds, body, write, channel=CHANNEL)
 
 
 @router.delete("/objects/{key}/records/{record_id}", summary="Delete a record")
 async def delete_record(key: str, record_id: str, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        rt = object_type(svc.catalog.current(conn), key)
-        rid = decode_record_id(record_id)
-        p = expand(principal, rt.name)
-        result = svc.engine.delete(DeleteCommand(rt.name, rid), Context(p.name, CHANNEL, principal=p), conn)
+    def write(session: Session) -> Response:
+        rt, s = _on_object(session, key)
+        result = s.delete(DeleteCommand(rt.name, decode_record_id(record_id)))
         return json_response({"id": encode_record_id(result.id), "success": True})
 
-    return await run_write(request, svc, creds, None, write)
+    return await run_write_session(request, svc, creds, None, write, channel=CHANNEL)
 
 
 # -- schema -------------------------------------------------------------------------
@@ -228,25 +231,25 @@ async def delete_record(key: str, record_id: str, request: Request, creds: Calle
 async def list_objects(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
-        require_metadata(expand(principal), "READ")
-        types = svc.catalog.current(conn).types.values()
+    def read(session: Session) -> dict[str, Any]:
+        require_metadata(expand(_caller(session)), "READ")
+        types = session.schema.types.values()
         return {"objects": [render.object_json(rt) for rt in types if is_object(rt)]}
 
-    return json_response(await run_read(svc, creds, read))
+    return json_response(await run_read_session(svc, creds, read, channel=CHANNEL))
 
 
 @router.get("/objects/{key}", summary="An object's schema and fields")
 async def get_object(key: str, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
-        require_metadata(expand(principal), "READ")
-        rt = object_type(svc.catalog.current(conn), key)
+    def read(session: Session) -> dict[str, Any]:
+        require_metadata(expand(_caller(session)), "READ")
+        rt = object_type(session.schema, key)
         fields = [render.field_json(rt, fd) for fd in rt if fd.name not in SYSTEM_PROPERTIES]
         return {"object": render.object_json(rt), "fields": fields, "cache": False}
 
-    return json_response(await run_read(svc, creds, read))
+    return json_response(await run_read_session(svc, creds, read, channel=CHANNEL))
 
 
 @router.post("/objects", status_code=201, include_in_schema=False)
@@ -258,14 +261,14 @@ async def create_object(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = _object(await read_json(request))
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_metadata(expand(principal), "WRITE")
+    def write(session: Session) -> Response:
+        require_metadata(expand(_caller(session)), "WRITE")
         rt = _new_object(body)
         with engine_paths():
-            created = svc.catalog.add_type(rt, conn)
+            created = session.add_type(rt)
         return json_response({"object": render.object_json(created)}, 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_session(request, svc, creds, body, write, channel=CHANNEL)
 
 
 def _new_object(body: Mapping[str, Any]) -> RecordType:
@@ -319,18 +322,18 @@ async def create_field(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = _object(await read_json(request))
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_metadata(expand(principal), "WRITE")
+    def write(session: Session) -> Response:
+        require_metadata(expand(_caller(session)), "WRITE")
         object_key = body.get("objectKey")
         if not isinstance(object_key, str):
             raise ValidationFailed([FieldError("objectKey", "REQUIRED", "objectKey names the custom object")])
-        rt = object_type(svc.catalog.current(conn), object_key)
+        rt = object_type(session.schema, object_key)
         definition = _field_definition(rt, body)
         with engine_paths():
-            fd = svc.catalog.add_field(rt.name, definition, conn)
+            fd = session.add_field(rt.name, definition)
         return json_response({"field": render.field_json(rt, fd)}, 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_session(request, svc, creds, body, write, channel=CHANNEL)
 
 
 def _field_definition(rt: RecordType, body: Mapping[str, Any]) -> dict[str, Any]:

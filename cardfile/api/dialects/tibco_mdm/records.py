@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from cardfile.api.dialects.tibco_mdm.errors import MdmRejected, attribute_json
 from cardfile.api.dialects.tibco_mdm.parse import (
     AttrChange,
@@ -37,13 +35,12 @@ from cardfile.api.dialects.tibco_mdm.repository import (
     normalize,
 )
 from cardfile.api.kit.filters import parse_filters
-from cardfile.auth.principal import Principal
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import Query
 from cardfile.engine.results import WriteResult
+from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, Duplicate, FieldError, NotFound, ValidationFailed
-from cardfile.services import Services
 
 __all__ = ["delete_record", "read_record", "resolve", "write_record"]
 
@@ -51,8 +48,10 @@ PROCESS = "process"  # the automation feature of the processing rules (see the m
 _PATH = re.compile(r"^(?P<base>[a-z0-9_+]+)(?:\[(?P<row>[0-9]+)\])?(?:\.(?P<col>[a-z0-9_]+))?(?P<rest>.*)$")
 
 
-def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -> int:
-    """The record id of ``productId`` + ``productIdExt`` (or of ``productKeyId``)."""
+def resolve(session: Session, repo: Repository, ref: RecordRef) -> int:
+    """The record id of ``productId`` + ``productIdExt`` (or of ``productKeyId``); looked up
+    as the system (finding the record is the dialect's plumbing; reading it is checked)."""
+    system = session.acting_as(None)
     pid, ext, key = ref.product_id, ref.product_id_ext, ref.product_key_id
     for name, v in (("productId", pid), ("productIdExt", ext), ("productKeyId", key)):
         if isinstance(v, bool) or (v is not None and not isinstance(v, str | int)):
@@ -62,16 +61,16 @@ def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -
         rid: int | None
         if any(set(g) == {ID, ID_EXT} for g in repo.rt.unique_together):
             try:
-                rid = svc.engine.find_unique(conn, repo.type, {ID: str(pid), ID_EXT: ext_value})
+                rid = system.find_unique(repo.type, {ID: str(pid), ID_EXT: ext_value})
             except ValidationFailed as exc:
                 raise BadRequest(f"productId/productIdExt: {exc.errors[0].message}") from None
         else:  # a repository without the unique pair (defined elsewhere): look it up
             where = [(ID, str(pid))]
             if repo.has(ID_EXT):
                 where.append((ID_EXT, ext_value) if ext_value else (f"{ID_EXT}__isnull", "true"))
-            rid = _only(svc, conn, repo, where)
+            rid = _only(system, repo, where)
         if rid is None and ext is None:  # no extension given: the one record with this productId
-            rid = _only(svc, conn, repo, [(ID, str(pid))])
+            rid = _only(system, repo, [(ID, str(pid))])
         if rid is None:
             shown = f"productId {str(pid)!r}" + (f" and productIdExt {ext_value!r}" if ext_value else "")
             raise NotFound(f"no {repo.name} record with {shown}")
@@ -83,16 +82,16 @@ def resolve(svc: Services, conn: Connection, repo: Repository, ref: RecordRef) -
     if key not in (None, ""):
         if not str(key).isdigit():
             raise NotFound(f"no {repo.name} record with productKeyId {key!r}")
-        svc.engine.get(repo.type, int(key), conn)  # NotFound when there is none
+        system.get(repo.type, int(key))  # NotFound when there is none
         return int(key)
     raise BadRequest("the record needs a productId (and productIdExt) or a productKeyId", field="productId")
 
 
-def _only(svc: Services, conn: Connection, repo: Repository, where: list[tuple[str, str]]) -> int | None:
+def _only(session: Session, repo: Repository, where: list[tuple[str, str]]) -> int | None:
     """The id of the one record matching ``where`` (read as the native query string does);
     None for none or several."""
     q = Query(repo.type, tuple(parse_filters(repo.rt, where)), page_size=2)
-    items = svc.engine.query(q, conn).items
+    items = session.query(q).items
     return int(items[0]["id"]) if len(items) == 1 else None
 
 
@@ -116,8 +115,7 @@ class _Plan:
 
 
 def write_record(
-    svc: Services,
-    conn: Connection,
+    session: Session,
     ctx: Context,
     repo: Repository,
     req: RecordRequest,
@@ -136,12 +134,13 @@ def write_record(
         if req.ref.product_id_ext not in (None, ""):
             ops.append(FieldOp(ID_EXT, "set", _str(req.ref.product_id_ext)))
     else:
-        record_id = resolve(svc, conn, repo, req.ref)
-        current = svc.engine.get(repo.type, record_id, conn)
+        record_id = resolve(session, repo, req.ref)
+        # read for its version (a stale write is refused); the write itself is checked as the caller's
+        current = session.acting_as(None).get(repo.type, record_id)
     if req.deleted and not repo.has(DELETED):
         problems.append(Problem("NOT_SUPPORTED", f"{repo.name} records cannot be marked deleted; use DELETE"))
     ops += [c.op for c in req.changes] + req.extra_ops(repo)
-    plan = _plan_relationships(svc, conn, repo, req.relationships, ops)
+    plan = _plan_relationships(session, repo, req.relationships, ops)
 
     def failing() -> bool:
         return bool(problems) or any(rc.problems for rc in req.relationships)
@@ -150,15 +149,15 @@ def write_record(
         ctx = replace(ctx, skip=ctx.skip | {PROCESS})
 
     for t in plan.targets:  # related records first; a later failure rolls them back too
-        _run_target(svc, conn, ctx, t, dry=req.dry_run or failing())
+        _run_target(session, ctx, t, dry=req.dry_run or failing())
 
     def run(all_ops: list[FieldOp], dry: bool) -> WriteResult:
         if adding:
-            return svc.engine.create(CreateCommand(repo.type, tuple(all_ops), validate_only=dry), ctx, conn)
+            return session.create(CreateCommand(repo.type, tuple(all_ops), validate_only=dry), ctx)
         assert record_id is not None and current is not None
         cmd = UpdateCommand(repo.type, record_id, tuple(all_ops), expected_version=int(current["version"]),
                             validate_only=dry)  # fmt: skip
-        return svc.engine.update(cmd, ctx, conn)
+        return session.update(cmd, ctx)
 
     try:
         _check_removed(plan, run(plan.ops, req.dry_run or failing()))
@@ -182,8 +181,7 @@ def _str(v: Any) -> Any:
 
 
 def _plan_relationships(
-    svc: Services,
-    conn: Connection,
+    session: Session,
     repo: Repository,
     rels: list[RelChange],
     ops: list[FieldOp],
@@ -191,7 +189,7 @@ def _plan_relationships(
     """Each relationship field changed becomes an ``upsert`` of rows found by their target
     and a ``remove`` of links by target, applied by the engine to the rows it read under its
     lock: untouched rows are kept as they are."""
-    schema = svc.catalog.current(conn)
+    schema = session.schema
     plan = _Plan(ops=ops, rows={}, targets=[])
     by_field: dict[str, list[tuple[RelChange, int]]] = {}
     for rc in rels:
@@ -209,7 +207,7 @@ def _plan_relationships(
             )
             continue
         try:
-            tid = resolve(svc, conn, trepo, rc.target)
+            tid = resolve(session, trepo, rc.target)
         except (NotFound, BadRequest) as exc:
             rc.problems.append(Problem("RECORD_NOT_FOUND", exc.detail))
             continue
@@ -246,7 +244,7 @@ def _check_removed(plan: _Plan, result: WriteResult) -> None:
             rc.problems.append(Problem("RELATIONSHIP_NOT_FOUND", f"{rc.rel.name} has no link to this record"))
 
 
-def _run_target(svc: Services, conn: Connection, ctx: Context, t: _Target, *, dry: bool) -> None:
+def _run_target(session: Session, ctx: Context, t: _Target, *, dry: bool) -> None:
     changes, problems = parse_attributes(
         t.change.target_attributes, t.repo.attribute, t.repo.display_name, None
     )
@@ -254,8 +252,8 @@ def _run_target(svc: Services, conn: Connection, ctx: Context, t: _Target, *, dr
     if not changes:
         return
     try:
-        svc.engine.update(UpdateCommand(t.repo.type, t.record_id, tuple(c.op for c in changes), validate_only=dry),
-                          ctx, conn)  # fmt: skip
+        session.update(UpdateCommand(t.repo.type, t.record_id, tuple(c.op for c in changes), validate_only=dry),
+                       ctx)  # fmt: skip
     except (ValidationFailed, Duplicate) as exc:
         local: list[Problem] = []
         _map_errors(exc.errors, t.repo, changes, {}, local)
@@ -334,9 +332,7 @@ _STATES = ("CONFIRMED", "UNCONFIRMED", "LATEST", "DELETED", "ALL")
 
 
 def read_record(
-    svc: Services,
-    conn: Connection,
-    principal: Principal,
+    session: Session,
     repo: Repository,
     ref: RecordRef,
     *,
@@ -358,8 +354,8 @@ def read_record(
     act = (active or "Y").upper()
     if act not in ("Y", "N", "ANY"):
         raise BadRequest("Active is Y, N or ANY", field="Active")
-    rid = resolve(svc, conn, repo, ref)
-    record = svc.engine.get(repo.type, rid, conn, principal)
+    rid = resolve(session, repo, ref)
+    record = session.get(repo.type, rid)
     deleted = bool(record.get(DELETED))
     wanted = {
         "DELETED": deleted,
@@ -372,12 +368,12 @@ def read_record(
         wanted = False
     if not wanted:
         raise NotFound(f"no {repo.name} record {ref.product_id!r} in state {state}")
-    schema = svc.catalog.current(conn)
+    schema = session.schema
 
     def target_identity(type_name: str, tid: int) -> dict[str, Any] | None:
         trepo = find_repository(schema, type_name)
         try:
-            target = svc.engine.get(type_name, tid, conn, principal)
+            target = session.get(type_name, tid)
         except NotFound:
             target = None
         if trepo is None or target is None:
@@ -388,8 +384,7 @@ def read_record(
 
 
 def delete_record(
-    svc: Services,
-    conn: Connection,
+    session: Session,
     ctx: Context,
     repo: Repository,
     ref: RecordRef,
@@ -399,6 +394,6 @@ def delete_record(
     """Delete the record as its type says (the pack's ``soft_delete`` marks it deleted);
     with ``related``, the records its relationships link to as well (the type's cascade)."""
     perm.require(ctx.principal, repo.rt, "DELETE")
-    rid = resolve(svc, conn, repo, ref)
-    svc.engine.delete(DeleteCommand(repo.type, rid, cascade=related), ctx, conn)
+    rid = resolve(session, repo, ref)
+    session.delete(DeleteCommand(repo.type, rid, cascade=related), ctx)
     return {**success_body("DELETE_RECORD"), "records": []}

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.dialects.tibco_mdm.errors import SHAPE
@@ -25,10 +24,10 @@ from cardfile.api.kit.mount import api_app
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_read, run_write
-from cardfile.auth.principal import Principal
+from cardfile.api.kit.units import run_read_session, run_write_session
 from cardfile.engine.commands import Context
 from cardfile.engine.permissions import require_metadata
+from cardfile.engine.session import Session
 from cardfile.errors import UnknownRecordType
 from cardfile.services import Services
 
@@ -43,17 +42,16 @@ router = APIRouter(tags=["tibco-mdm"], dependencies=[Depends(limited(GROUP))])
 Caller = Annotated[Credentials, Depends(credentials_of)]
 
 
-def _repository(svc: Services, conn: Connection, name: str) -> Repository:
-    repo = find_repository(svc.catalog.current(conn), name)
+def _repository(session: Session, name: str) -> Repository:
+    repo = find_repository(session.schema, name)
     if repo is None:
         raise UnknownRecordType(f"no repository {name[:80]!r}")
     return repo
 
 
-def _context(principal: Principal, work_item_id: str | None) -> Context:
+def _context(session: Session, work_item_id: str | None) -> Context:
     # a change made within a work item is tied to it in the record's history
-    reason = f"workItemId={work_item_id}" if work_item_id else None
-    return Context(principal.name, CHANNEL, reason, principal=principal)
+    return session.context(f"workItemId={work_item_id}" if work_item_id else None)
 
 
 async def _write(
@@ -68,9 +66,9 @@ async def _write(
     svc = services_of(request)
     body = await read_json(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        repo = _repository(svc, conn, repository)
-        schema = svc.catalog.current(conn)
+    def write(session: Session) -> Response:
+        repo = _repository(session, repository)
+        schema = session.schema
         req = parse_request(
             repo,
             body,
@@ -79,10 +77,10 @@ async def _write(
             work_item_id=work_item_id,
             schema_repo=lambda n: find_repository(schema, n),
         )
-        out = write_record(svc, conn, _context(principal, req.work_item_id), repo, req, adding=adding)
+        out = write_record(session, _context(session, req.work_item_id), repo, req, adding=adding)
         return json_response(out)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_session(request, svc, creds, body, write, channel=CHANNEL)
 
 
 Perspective = Annotated[str | None, Query(alias="perspectiveName")]
@@ -148,13 +146,13 @@ async def get_record(
     svc = services_of(request)
     ref = RecordRef(product_id=id, product_id_ext=id_ext)
 
-    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
-        repo = _repository(svc, conn, repositoryName)
+    def read(session: Session) -> dict[str, Any]:
+        repo = _repository(session, repositoryName)
         return read_record(
-            svc, conn, principal, repo, ref, perspective=perspective, record_state=record_state, active=active
+            session, repo, ref, perspective=perspective, record_state=record_state, active=active
         )
 
-    return json_response(await run_read(svc, creds, read))
+    return json_response(await run_read_session(svc, creds, read, channel=CHANNEL))
 
 
 @router.delete("/records/{repositoryName}/{id}", summary="Delete a record (it is marked deleted)")
@@ -170,12 +168,12 @@ async def delete(
     svc = services_of(request)
     ref = RecordRef(product_id=id, product_id_ext=id_ext)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        repo = _repository(svc, conn, repositoryName)
-        ctx = _context(principal, work_item)
-        return json_response(delete_record(svc, conn, ctx, repo, ref, related=delete_related))
+    def write(session: Session) -> Response:
+        repo = _repository(session, repositoryName)
+        ctx = _context(session, work_item)
+        return json_response(delete_record(session, ctx, repo, ref, related=delete_related))
 
-    return await run_write(request, svc, creds, None, write)
+    return await run_write_session(request, svc, creds, None, write, channel=CHANNEL)
 
 
 # -- repositories (an extension: defined at runtime, described) -------------------------
@@ -191,13 +189,13 @@ async def create_repository(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = await read_json(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_metadata(principal, "WRITE")
-        rt = new_repository(body, svc.catalog.current(conn).types)
-        svc.catalog.add_type(rt, conn)
-        return json_response(definition_json(_repository(svc, conn, rt.name)), 201)
+    def write(session: Session) -> Response:
+        require_metadata(session.principal, "WRITE")
+        rt = new_repository(body, session.schema.types)
+        session.add_type(rt)
+        return json_response(definition_json(_repository(session, rt.name)), 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_session(request, svc, creds, body, write, channel=CHANNEL)
 
 
 @router.get(
@@ -206,11 +204,11 @@ async def create_repository(request: Request, creds: Caller) -> Response:
 async def get_repository(request: Request, creds: Caller, repositoryName: str) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
-        require_metadata(principal, "READ")
-        return definition_json(_repository(svc, conn, repositoryName))
+    def read(session: Session) -> dict[str, Any]:
+        require_metadata(session.principal, "READ")
+        return definition_json(_repository(session, repositoryName))
 
-    return json_response(await run_read(svc, creds, read))
+    return json_response(await run_read_session(svc, creds, read, channel=CHANNEL))
 
 
 def create_app(services: Services) -> FastAPI:
