@@ -410,7 +410,8 @@ def _relationship(
     columns, problems = parse_attributes(
         attrs or [], rel.attribute, lambda c: c.label or mdm_name(c.name), None
     )
-    rc.columns, rc.problems = columns, problems
+    rc.columns = columns
+    rc.problems.extend(problems)  # after a NOT_A_LIST above, not in its place
     tattrs = target.get("attributes")
     if isinstance(tattrs, list):
         rc.target_attributes = tattrs

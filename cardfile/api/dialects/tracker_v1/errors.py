@@ -41,8 +41,8 @@ def _with_instance(body: dict[str, Any], request: Request) -> bytes:
 def problem(exc: CardfileError, request: Request) -> Response:
     base = problem_response(exc)  # the status and headers (Retry-After, RateLimit, WWW-Authenticate)
     headers = {k: v for k, v in base.headers.items() if k.lower() not in ("content-length", "content-type")}
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
+    if exc.status == 401:  # Tracker's realm, in place of the native API's (one header, not two)
+        headers["www-authenticate"] = 'Bearer realm="tracker"'
     return Response(
         _with_instance(problem_json(exc), request),
         status_code=exc.status,

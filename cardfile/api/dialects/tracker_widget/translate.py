@@ -14,7 +14,7 @@ wholly or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -31,7 +31,7 @@ from cardfile.schema.model import RecordType
 from cardfile.services import Services
 from cardfile.tracker import skills
 
-__all__ = ["SKILL_TYPES", "Translation", "record_type_of", "translate"]
+__all__ = ["SKILL_TYPES", "Lookups", "Translation", "record_type_of", "translate", "translate_with"]
 
 # record types whose skills the widget sets (the seed: C, N and R; ignored for the rest)
 SKILL_TYPES = frozenset({"C", "N", "R"})
@@ -48,6 +48,14 @@ class Translation:
 
     def fail(self, where: str, code: str, message: str) -> None:
         self.errors.append(FieldError(where, code, message))
+
+
+class Lookups(Protocol):
+    """What a translation reads besides the request: settings entries and skills."""
+
+    def entries(self, list_name: str) -> list[dict[str, Any]]: ...
+
+    def record(self, type_name: str, record_id: int) -> dict[str, Any] | None: ...
 
 
 class _Lookups:
@@ -77,8 +85,12 @@ class _Lookups:
 
 
 def translate(conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest) -> Translation:
+    return translate_with(_Lookups(conn, svc), rt, req)
+
+
+def translate_with(look: Lookups, rt: RecordType, req: UpdateRecordRequest) -> Translation:
+    """``translate`` with the reads given (a fake in the unit tests: no database)."""
     out = Translation()
-    look = _Lookups(conn, svc)
     cols = columns_of(rt)
     for entry in req.updates:
         col = cols.get(str(entry.key).lower())
@@ -103,7 +115,7 @@ def translate(conn: Connection, svc: Services, rt: RecordType, req: UpdateRecord
     return out
 
 
-def _column(out: Translation, look: _Lookups, rt: RecordType, col: Column, entry: Entry) -> None:
+def _column(out: Translation, look: Lookups, rt: RecordType, col: Column, entry: Entry) -> None:
     fd = rt.fields[col.field]
     where = str(entry.key)
     try:
@@ -118,7 +130,7 @@ def _column(out: Translation, look: _Lookups, rt: RecordType, col: Column, entry
     out.ops.append(op)
 
 
-def _by_names(look: _Lookups, name: str, multi: bool, list_name: str, raw: Any) -> FieldOp:
+def _by_names(look: Lookups, name: str, multi: bool, list_name: str, raw: Any) -> FieldOp:
     """Settings entries by name (comma-separated): the set of a multi-lookup is replaced."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return FieldOp(name, "clear")
@@ -150,7 +162,7 @@ def _by_names(look: _Lookups, name: str, multi: bool, list_name: str, raw: Any) 
     return FieldOp(name, "set", ids[0]) if ids else FieldOp(name, "clear")
 
 
-def _skills(out: Translation, look: _Lookups, rt: RecordType, req: UpdateRecordRequest) -> None:
+def _skills(out: Translation, look: Lookups, rt: RecordType, req: UpdateRecordRequest) -> None:
     """Each entry's skill (it must exist: outcome 4) and, for a quick skill, its Yes or No;
     then one set of ops for them all (``cardfile.tracker.skills``): quick skills in or out
     of ``quick_skills``, rows of ``skills`` by skill, whose values the engine judges."""
