@@ -19,6 +19,7 @@ from starlette.responses import Response
 from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
+    CHANNEL,
     Caller,
     api_limited,
     ctx,
@@ -34,6 +35,7 @@ from cardfile.api.kit.units import run_write
 from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp
 from cardfile.engine.search import Condition, search_records
+from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, NotFound
 from cardfile.services import Services
 
@@ -45,7 +47,7 @@ _KEYS = {"resourceId", "opportunityId", "opportunityIds", "note", "source", "isA
 
 
 def add_to_longlist(
-    svc: Services, conn: Connection, principal: Principal, opp_id: int, resource_id: int,
+    session: Session, opp_id: int, resource_id: int,
     *, note: str | None = None, source: str | None = None, applicant: bool = False,
 ) -> int:  # fmt: skip
     """A long-list entry; ``Conflict`` when the resource is on that long list already
@@ -57,7 +59,7 @@ def add_to_longlist(
     if source:
         ops.append(FieldOp("source", "set", source))
     with duplicate_as_conflict(f"resource {resource_id} is on the long list of opportunity {opp_id} already"):
-        return svc.engine.create(CreateCommand(LONGLIST, tuple(ops)), ctx(principal), conn).id
+        return session.create(CreateCommand(LONGLIST, tuple(ops))).id
 
 
 @router.post("/api/v1/Opportunity/Longlist", tags=["Opportunity"], dependencies=api_limited,
@@ -99,8 +101,8 @@ async def longlist_add(request: Request, creds: Caller) -> Response:
             opp = names.record(opp_id)
             if opp is None or opp[0] != "opportunity":
                 raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId")
-            new = add_to_longlist(svc, conn, principal, opp_id, resource_id, note=body.get("note"),
-                                  source=body.get("source"), applicant=bool(applicant))  # fmt: skip
+            new = add_to_longlist(Session(svc.engine, conn, principal, channel=CHANNEL), opp_id, resource_id,
+                                  note=body.get("note"), source=body.get("source"), applicant=bool(applicant))  # fmt: skip
             first = first or new
         return json_response(result(first, "Resource added to the long list"), 201)
 
