@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 
-from cardfile.api.kit.credentials import Credentials
+from cardfile.api.kit.credentials import Authenticates
 from cardfile.api.kit.units import run_read_with
 from cardfile.services import Services
 from cardfile.webhooks import ssrf, subscriptions
@@ -15,7 +15,7 @@ from cardfile.webhooks.access import WebhookAdmin
 __all__ = ["check_subscription_url"]
 
 
-async def check_subscription_url(svc: Services, creds: Credentials, url: str | None) -> None:
+async def check_subscription_url(svc: Services, creds: Authenticates, url: str | None) -> None:
     """The caller's check first (nobody else learns how internal names resolve), then the
     save-time SSRF check of ``url`` with DNS, before (never inside) the write transaction;
     ``ValidationFailed`` when the URL is refused."""
