@@ -67,8 +67,9 @@ def find(session: Session, type_name: str, record_id: int) -> dict[str, Any] | N
 
 
 def system_search(session: Session, q: Query) -> list[dict[str, Any]]:
-    """The records ``q`` matches, read by the system: a document is reached through its
-    record, whose read the caller's session has checked."""
+    """The records ``q`` matches, read by the system, not the caller: the dialect's own
+    lookups (a record's documents and folders, reached through the record whose read the
+    caller's session checked; the department list)."""
     return session.acting_as(None).query(q).items
 
 

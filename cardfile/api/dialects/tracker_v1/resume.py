@@ -96,9 +96,8 @@ def _department(session: Session, raw: Any) -> int | None:
         raise BadRequest("department must be a department's name or id", field="department")
     text = str(raw).strip()
     which = Condition("id", "eq", int(text)) if text.isdigit() else Condition("name", "ieq", text)
-    hits = system_search(
-        session, Query("setting", (Condition("list", "eq", "department"), which), page_size=1)
-    )
+    conds = (Condition("list", "eq", "department"), which)
+    hits = system_search(session, Query("setting", conds, page_size=1))
     if not hits:
         raise BadRequest(f"no department {text[:60]!r}", field="department")
     return int(hits[0]["id"])
