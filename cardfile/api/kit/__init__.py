@@ -15,4 +15,5 @@ its header spellings):
 | ``guard.py`` | one error guard: an error of any kind rendered in the caller's shape |
 | ``mount.py`` | one way to mount an API: a sub-application with its exception handlers |
 | ``routes.py`` | the route class that serves plain routes without FastAPI's dependency solving |
+| ``paths.py`` | paths matched to their routes whatever their case (Tracker's) |
 """

@@ -25,6 +25,7 @@ from cardfile.schema.model import RecordType
 __all__ = [
     "CUSTOM_PREFIX",
     "body_ops",
+    "custom_field_id",
     "custom_field_name",
     "custom_value",
     "is_id",
@@ -52,6 +53,12 @@ READ_ONLY = frozenset(
 
 def custom_field_name(field_id: int) -> str:
     return f"{CUSTOM_PREFIX}{field_id}"
+
+
+def custom_field_id(name: str) -> int | None:
+    """The Tracker id of a custom field (``cf_7``: 7); None for any other field."""
+    rest = name[len(CUSTOM_PREFIX) :]
+    return int(rest) if name.startswith(CUSTOM_PREFIX) and rest.isdigit() else None
 
 
 def is_id(v: Any) -> TypeGuard[int]:
@@ -288,7 +295,7 @@ def tracker_path(res: Resource, field: str) -> str:
     if m is None:
         return field
     base, rest = m.group(1), m.group(2)
-    if base.startswith(CUSTOM_PREFIX) and base[len(CUSTOM_PREFIX) :].isdigit():
+    if custom_field_id(base) is not None:
         return f"customFields.{base[len(CUSTOM_PREFIX) :]}{rest}"
     if base in ("owner", "owners") and res.owners:
         return "owners" + (rest if base == "owners" else "")
