@@ -65,12 +65,16 @@ def _collect(fd: FieldDef, value: Any, out: Links) -> None:
 
 
 class Names:
-    """Bound to one unit of work and its caller; what a renderer asks for names."""
+    """Bound to one unit of work and its caller; what a renderer asks for names. ``record``,
+    ``person`` and ``actor`` keep what they read for the rest of the response."""
 
     def __init__(self, conn: Connection, catalog: Catalog, principal: Principal | None) -> None:
         self._conn = conn
         self._principal = principal
         self.schema: Schema = catalog.current(conn)
+        self._records: dict[int, tuple[str, dict[str, Any]] | None] = {}
+        self._people: dict[int, Person | None] = {}
+        self._actors: dict[str, Person | None] = {}
 
     def record_values(self, type_name: str, ids: Iterable[int], field: str) -> dict[int, Any]:
         """``field`` of each record of ``ids`` the caller may read (others are left out)."""
@@ -92,6 +96,14 @@ class Names:
             out[int(row.id)] = data.get(field)
         return out
 
+    def people(self, ids: Iterable[int], emails: Iterable[str]) -> list[Person]:
+        """Users by id or by email (an actor is written to history by email)."""
+        return [
+            Person(int(r.id), r.display_name or r.username, r.email)
+            for r in store.people(self._conn, ids, emails)
+        ]
+
+    # -- by id alone, kept for the response (links that name no type: Tracker v1) ----------
     def records(self, ids: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         """``{id: (type, fields)}`` of the records of any type with these ids that the caller
         may read and see (for a dialect whose links name records by id alone)."""
@@ -116,9 +128,42 @@ class Names:
             out[int(row.id)] = (row.type, dict(row.data))
         return out
 
-    def people(self, ids: Iterable[int], emails: Iterable[str]) -> list[Person]:
-        """Users by id or by email (an actor is written to history by email)."""
-        return [
-            Person(int(r.id), r.display_name or r.username, r.email)
-            for r in store.people(self._conn, ids, emails)
-        ]
+    def load(self, rt: RecordType, records: Iterable[dict[str, Any]]) -> None:
+        """Read every record and user these records of ``rt`` link to, one query per kind."""
+        links = links_of(rt, records)
+        self.fetch(set().union(*links.records.values()))
+        self._read_people(links.users, links.actors)
+
+    def fetch(self, ids: Iterable[int]) -> None:
+        """Read the records of ``ids`` not read yet (as ``records`` does)."""
+        missing = {i for i in ids if i not in self._records}
+        if missing:
+            found = self.records(missing)
+            self._records.update({i: found.get(i) for i in missing})
+
+    def record(self, rid: int) -> tuple[str, dict[str, Any]] | None:
+        """``(type, fields)`` of the record ``rid`` if the caller may see it."""
+        self.fetch([rid])
+        return self._records[rid]
+
+    def person(self, uid: int) -> Person | None:
+        """The user ``uid``, active or not."""
+        self._read_people([uid], ())
+        return self._people[uid]
+
+    def actor(self, email: str) -> Person | None:
+        """The user an actor of history (an email) is."""
+        self._read_people((), [email])
+        return self._actors[email]
+
+    def _read_people(self, ids: Iterable[int], emails: Iterable[str]) -> None:
+        ids = {i for i in ids if i not in self._people}
+        emails = {e for e in emails if e not in self._actors}
+        if not ids and not emails:
+            return
+        self._people.update(dict.fromkeys(ids))
+        self._actors.update(dict.fromkeys(emails))
+        for p in self.people(ids, emails):
+            self._people[p.id] = p
+            if p.email:
+                self._actors[p.email] = p

@@ -7,6 +7,7 @@ its header spellings):
 |---|---|
 | ``services.py`` | the ``Services`` of a request's app |
 | ``body.py`` | reading a body: bounded size, accepted media types, JSON with clear errors |
+| ``patch.py`` | a JSON Patch (RFC 6902) body as the partial object it stands for |
 | ``credentials.py`` | the bearer credential, checked later inside the unit of work |
 | ``ratelimit.py`` | counting a request in its route group; the ``RateLimit`` headers |
 | ``units.py`` | running a read or a write in its unit of work, with ``Idempotency-Key`` replay |

@@ -29,7 +29,6 @@ __all__ = [
     "custom_field_name",
     "custom_value",
     "is_id",
-    "json_patch_object",
     "parse_id",
     "tracker_path",
 ]
@@ -316,34 +315,3 @@ def tracker_path(res: Resource, field: str) -> str:
 
 _FIELD_PATH = re.compile(r"^([a-z][a-z0-9_]*)(.*)$")
 _ROW_COLUMN = re.compile(r"^(\[\d+\])\.([a-z][a-z0-9_]*)(.*)$")
-
-
-def json_patch_object(ops: Any) -> dict[str, Any]:
-    """An RFC 6902 operations array as the partial object it stands for: ``add`` and
-    ``replace`` set the value at the path, ``remove`` sets null (clears). Paths name keys
-    of objects only (``/contactDetails/email``); array positions are refused."""
-    out: dict[str, Any] = {}
-    for i, op in enumerate(ops):
-        if not isinstance(op, Mapping) or op.get("op") not in ("add", "replace", "remove"):
-            raise BadRequest(f"operation {i}: only add, replace and remove are supported", field=f"[{i}].op")
-        path = op.get("path")
-        if not isinstance(path, str) or not path.startswith("/") or path == "/":
-            raise BadRequest(f"operation {i}: 'path' must be a JSON pointer like /name", field=f"[{i}].path")
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
-        if any(p == "" or p.isdigit() or p == "-" for p in parts):
-            raise BadRequest(
-                f"operation {i}: paths into arrays are not supported; send the whole list",
-                field=f"[{i}].path",
-            )
-        if op["op"] != "remove" and "value" not in op:
-            raise BadRequest(f"operation {i}: 'value' is required", field=f"[{i}].value")
-        target = out
-        for p in parts[:-1]:
-            nxt = target.setdefault(p, {})
-            if not isinstance(nxt, dict):
-                raise BadRequest(
-                    f"operation {i}: {path} goes inside a value set earlier", field=f"[{i}].path"
-                )
-            target = nxt
-        target[parts[-1]] = None if op["op"] == "remove" else op["value"]
-    return out

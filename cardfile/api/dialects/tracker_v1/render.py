@@ -15,7 +15,6 @@ from cardfile.api.dialects.tracker_v1.spec import Key, Resource
 from cardfile.auth.principal import Principal
 from cardfile.engine.catalog import Catalog
 from cardfile.engine.names import Names as EngineNames
-from cardfile.engine.names import links_of
 from cardfile.schema.model import RecordType
 
 __all__ = ["Names", "custom_fields", "first", "render_record", "render_row", "result", "tracker_time"]
@@ -44,8 +43,9 @@ def display_name(type_name: str, data: Rec) -> str | None:
 
 
 class Names:
-    """Names of linked records and users for one response, read through the engine's
-    ``Names`` (only what the caller may see), each at most once."""
+    """The engine's ``Names`` (only what the caller may see, each read once per response)
+    as the renderers ask for them: a linked record, its Tracker name, a user's name, the
+    user id of an actor."""
 
     def __init__(
         self, names: Any, catalog: Catalog | None = None, principal: Principal | None = None
@@ -53,30 +53,16 @@ class Names:
         """``names``: the engine's ``Names`` (documents.py still passes a connection, its
         catalog and its principal instead)."""
         self._names: EngineNames = names if catalog is None else EngineNames(names, catalog, principal)
-        self._records: dict[int, tuple[str, Rec] | None] = {}
-        self._users: dict[int, str | None] = {}
-        self._user_ids: dict[str, int | None] = {}
 
     def load(self, records: Iterable[Rec], rt: RecordType) -> None:
         """Fetch every record and user the given records link to, in one query each."""
-        links = links_of(rt, records)
-        self.fetch(set().union(*links.records.values()))
-        self._people(links.users, links.actors)
+        self._names.load(rt, records)
 
     def fetch(self, ids: Iterable[int]) -> None:
-        missing = [i for i in ids if i not in self._records]
-        if not missing:
-            return
-        found = self._names.records(missing)
-        for i in missing:
-            self._records[i] = found.get(i)
+        self._names.fetch(ids)
 
     def record(self, rid: Any) -> tuple[str, Rec] | None:
-        if not isinstance(rid, int):
-            return None
-        if rid not in self._records:
-            self.fetch([rid])
-        return self._records.get(rid)
+        return self._names.record(rid) if isinstance(rid, int) else None
 
     def name(self, rid: Any) -> str | None:
         found = self.record(rid)
@@ -86,29 +72,13 @@ class Names:
         found = self.record(rid)
         return found[1] if found else {}
 
-    def _people(self, ids: Iterable[int], emails: Iterable[str]) -> None:
-        ids = {i for i in ids if i not in self._users}
-        emails = {e for e in emails if e not in self._user_ids}
-        if not ids and not emails:
-            return
-        self._users.update(dict.fromkeys(ids))
-        self._user_ids.update(dict.fromkeys(emails))
-        for p in self._names.people(ids, emails):
-            self._users[p.id] = p.name
-            if p.email:
-                self._user_ids[p.email] = p.id
-
     def user(self, uid: Any) -> str | None:
-        if not isinstance(uid, int):
-            return None
-        self._people([uid], ())
-        return self._users.get(uid)
+        who = self._names.person(uid) if isinstance(uid, int) else None
+        return who.name if who else None
 
     def user_id(self, actor: str | None) -> int | None:
-        if not actor:
-            return None
-        self._people((), [actor])
-        return self._user_ids.get(actor)
+        who = self._names.actor(actor) if actor else None
+        return who.id if who else None
 
 
 def first(v: Any) -> Any:

@@ -29,7 +29,6 @@ from cardfile.api.dialects.tracker_v1.parse import (
     custom_field_id,
     custom_field_name,
     is_id,
-    json_patch_object,
     parse_id,
     tracker_path,
 )
@@ -51,6 +50,7 @@ from cardfile.api.dialects.tracker_v1.search import Search, parse_search
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES, Resource
 from cardfile.api.kit.credentials import Credentials
 from cardfile.api.kit.mount import api_app
+from cardfile.api.kit.patch import json_patch_object
 from cardfile.api.kit.paths import case_insensitive
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
@@ -357,7 +357,7 @@ async def shortlist_add(request: Request, creds: Caller) -> Response:
     def work(session: Session) -> Response:
         names = Names(session.names())
         candidate, opportunities = lists.candidates(names, resource_id, opp_ids, "opportunityIds")
-        first: tuple[int, dict[str, Any]] | None = None
+        entries: list[tuple[int, dict[str, Any]]] = []
         for opp_id, opp in opportunities:
             ops = [FieldOp("resource", "set", resource_id), FieldOp("opportunity", "set", opp_id),
                    FieldOp("active_record", "set", True)]  # fmt: skip
@@ -370,11 +370,8 @@ async def shortlist_add(request: Request, creds: Caller) -> Response:
             with duplicate_as_conflict(
                 f"resource {resource_id} is on the shortlist of opportunity {opp_id} already"
             ):
-                created = session.create(CreateCommand("opportunity_resource", tuple(ops)))
-            if first is None:
-                first = (created.id, opp)
-        assert first is not None
-        opp_data = first[1]
+                entries.append((session.create(CreateCommand(SHORTLIST, tuple(ops))).id, opp))
+        entry_id, opp_data = entries[0]
         return json_response(
             {
                 "success": True,
@@ -382,7 +379,7 @@ async def shortlist_add(request: Request, creds: Caller) -> Response:
                 "namedResource": display_name("resource", candidate),
                 "namedOpportunity": opp_data.get("name"),
                 "reason": "",
-                "opportunityResourceId": first[0],
+                "opportunityResourceId": entry_id,
                 "placementSource": body.get("placementSource"),
             },
             201,
@@ -397,7 +394,7 @@ async def shortlist(opportunityId: str, request: Request, creds: Caller) -> Resp
     opp_id = parse_id(opportunityId, "opportunityId")
 
     def work(session: Session) -> list[dict[str, Any]]:
-        recs = _linked(session, "opportunity_resource", "opportunity", opp_id)
+        recs = _linked(session, SHORTLIST, "opportunity", opp_id)
         names = Names(session.names())
         names.fetch([r["resource"] for r in recs if is_id(r.get("resource"))])
         rows = []
