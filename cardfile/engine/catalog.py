@@ -95,20 +95,7 @@ def type_to_definition(rt: RecordType) -> dict[str, Any]:
         "follower_field": rt.follower_field,
         "restrict_to_owners": rt.restrict_to_owners,
     }
-    if rt.unique_together:  # only when set, so definitions stored before it compare equal
-        out["unique_together"] = [list(g) for g in rt.unique_together]
-    if rt.layouts:
-        out["layouts"] = {n: lay.to_json() for n, lay in rt.layouts.items()}
-    if rt.checks:
-        out["checks"] = [c.to_json() for c in rt.checks]
-    if rt.frozen_states:
-        out["frozen_states"] = [s.to_json() for s in rt.frozen_states]
-    if rt.soft_delete is not None:
-        out["soft_delete"] = rt.soft_delete.to_json()
-    if rt.one_primary:
-        out["one_primary"] = rt.one_primary.to_json()
-    if rt.system_flag:
-        out["system_flag"] = rt.system_flag
+    out.update(rt.rules_json())
     return out
 
 

@@ -123,9 +123,8 @@ def apply_mirrors(
     updated in place. A mirror set from its source overrides an op on the mirror itself.
     """
     errors: list[FieldError] = []
-    for fd in rt:
-        if fd.mirror is None:
-            continue
+    for fd in rt.mirrors:
+        assert fd.mirror is not None
         source_name, _, column = fd.mirror.partition(".")
         source = rt.fields.get(source_name)
         if source is None or source_name not in touched or source_name in bad:

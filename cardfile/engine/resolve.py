@@ -37,6 +37,8 @@ def resolve_ops(
         if fd is None:
             continue
         ft = registry.get(fd.type)
+        if not ft.judged_by_records:
+            continue  # the common case: nothing to load the stored value for
         cur = current.get(fd.name)
         value = ft.from_storage(cur, fd) if cur is not None else ft.empty(fd)
         refs = list(ft.needs(op, value, fd))

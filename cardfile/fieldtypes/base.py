@@ -94,6 +94,8 @@ class FieldType:
     multi: ClassVar[bool] = False  # accepts add / remove / replace
     # how filters and sorts treat the stored value: text, number, bool, list, or None
     sql_kind: ClassVar[str | None] = "text"
+    # whether ``needs``/``resolve`` judge an op by other records (engine/resolve.py)
+    judged_by_records: ClassVar[bool] = False
 
     # -- input ----------------------------------------------------------------
     def parse(self, raw: Any, field: FieldDef) -> Any:

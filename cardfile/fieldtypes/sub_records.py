@@ -77,6 +77,7 @@ class SubRecords(FieldType):
     name = "sub_records"
     multi = True  # add / remove / replace / update
     sql_kind = None
+    judged_by_records = True  # a keyed row's columns by the row's record (skill values)
 
     # -- columns ----------------------------------------------------------------
     def columns(self, field: FieldDef) -> Iterator[tuple[FieldDef, FieldType]]:

@@ -6,6 +6,7 @@ behaviour lives in ``cardfile.fieldtypes`` and is looked up through the registry
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -446,17 +447,15 @@ class RecordType:
     def with_field(self, fd: FieldDef) -> RecordType:
         return replace(self, fields={**self.fields, fd.name: fd})
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "label": self.label or self.name,
-            "pack": self.pack,
-            "owner_field": self.owner_field,
-            "follower_field": self.follower_field,
-            "restrict_to_owners": self.restrict_to_owners,
-            "system_fields": list(SYSTEM_FIELDS),
-            "fields": [f.to_json() for f in self.fields.values()],
-        }
+    @functools.cached_property
+    def mirrors(self) -> tuple[FieldDef, ...]:
+        """The fields that mirror another (``mirror``), looked at on every write."""
+        return tuple(fd for fd in self.fields.values() if fd.mirror is not None)
+
+    def rules_json(self) -> dict[str, Any]:
+        """The optional rule attributes that are set, as a pack declares them: only those, so
+        a stored definition from before an attribute existed still compares equal."""
+        out: dict[str, Any] = {}
         if self.unique_together:
             out["unique_together"] = [list(g) for g in self.unique_together]
         if self.layouts:
@@ -471,6 +470,20 @@ class RecordType:
             out["one_primary"] = self.one_primary.to_json()
         if self.system_flag:
             out["system_flag"] = self.system_flag
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label or self.name,
+            "pack": self.pack,
+            "owner_field": self.owner_field,
+            "follower_field": self.follower_field,
+            "restrict_to_owners": self.restrict_to_owners,
+            "system_fields": list(SYSTEM_FIELDS),
+            "fields": [f.to_json() for f in self.fields.values()],
+        }
+        out.update(self.rules_json())
         return out
 
 

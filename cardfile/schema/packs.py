@@ -116,16 +116,6 @@ def parse_unique_together(
     return tuple(groups)
 
 
-def parse_one_primary(raw: Any, fields: Mapping[str, FieldDef], where: str) -> OnePrimary | None:
-    """``{flag: is_primary, per: [record_type, record_id]}``."""
-    if raw is None:
-        return None
-    try:
-        return OnePrimary.from_json(raw, fields)
-    except SchemaError as exc:
-        raise SchemaError(f"{where}: {exc}") from None
-
-
 def parse_layouts(raw: Any, fields: Mapping[str, FieldDef], where: str) -> dict[str, Layout]:
     """``{name: {fields: [...], required: [...]}}``."""
     if raw is None:
@@ -138,41 +128,48 @@ def parse_layouts(raw: Any, fields: Mapping[str, FieldDef], where: str) -> dict[
         raise SchemaError(f"{where}: {exc}") from None
 
 
-def parse_checks(raw: Any, fields: Mapping[str, FieldDef], where: str) -> tuple[Check, ...]:
-    """``[{name, field, when: [...], require: [...], code, message}]``."""
+def _named_list(
+    raw: Any, fields: Mapping[str, FieldDef], where: str, cls: Any, key: str, noun: str
+) -> tuple[Any, ...]:
+    """The list ``key`` of ``cls.from_json`` entries, their ``name``s unique."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise SchemaError(f"{where}: checks is a list")
+        raise SchemaError(f"{where}: {key} is a list")
     try:
-        checks = tuple(Check.from_json(c, fields) for c in raw)
+        items = tuple(cls.from_json(d, fields) for d in raw)
     except SchemaError as exc:
         raise SchemaError(f"{where}: {exc}") from None
-    if len({c.name for c in checks}) != len(checks):
-        raise SchemaError(f"{where}: check names must be unique")
-    return checks
+    if len({i.name for i in items}) != len(items):
+        raise SchemaError(f"{where}: {noun} names must be unique")
+    return items
+
+
+def _optional(raw: Any, fields: Mapping[str, FieldDef], where: str, cls: Any) -> Any:
+    """``cls.from_json(raw)``, None when absent, errors prefixed with ``where``."""
+    if raw is None:
+        return None
+    try:
+        return cls.from_json(raw, fields)
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+
+
+def parse_checks(raw: Any, fields: Mapping[str, FieldDef], where: str) -> tuple[Check, ...]:
+    """``[{name, field, when: [...], require: [...], code, message}]``."""
+    return _named_list(raw, fields, where, Check, "checks", "check")
 
 
 def parse_frozen_states(raw: Any, fields: Mapping[str, FieldDef], where: str) -> tuple[FrozenState, ...]:
     """``[{name, field, in: [...], allow: [...], allow_on_exit, refuse: [update, delete], message}]``."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise SchemaError(f"{where}: frozen_states is a list")
-    try:
-        states = tuple(FrozenState.from_json(s, fields) for s in raw)
-    except SchemaError as exc:
-        raise SchemaError(f"{where}: {exc}") from None
-    if len({s.name for s in states}) != len(states):
-        raise SchemaError(f"{where}: frozen state names must be unique")
-    return states
+    return _named_list(raw, fields, where, FrozenState, "frozen_states", "frozen state")
 
 
 def parse_soft_delete(raw: Any, fields: Mapping[str, FieldDef], where: str) -> SoftDelete | None:
     """``{field: deleted, cascade: [link fields]}``."""
-    if raw is None:
-        return None
-    try:
-        return SoftDelete.from_json(raw, fields)
-    except SchemaError as exc:
-        raise SchemaError(f"{where}: {exc}") from None
+    return _optional(raw, fields, where, SoftDelete)  # type: ignore[no-any-return]
+
+
+def parse_one_primary(raw: Any, fields: Mapping[str, FieldDef], where: str) -> OnePrimary | None:
+    """``{flag: is_primary, per: [record_type, record_id]}``."""
+    return _optional(raw, fields, where, OnePrimary)  # type: ignore[no-any-return]

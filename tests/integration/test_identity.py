@@ -16,8 +16,9 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from cardfile.auth.clients import add_client
+from cardfile.auth.scopes import default_for_role as scopes_for
 from cardfile.auth.users import add_user, set_active
-from cardfile.errors import Unauthenticated
+from cardfile.errors import Unauthenticated, UserInactive
 from cardfile.services import Services
 from tests.conftest import LiveServer
 
@@ -256,6 +257,33 @@ def test_disabled_user_can_do_nothing(people: People) -> None:
         for method, path in (("GET", "/api/records/contacts"), ("POST", "/api/records/contacts")):
             r = bob.request(method, path, json={"last_name": "x"} if method == "POST" else None)
             assert (r.status_code, r.json()["code"]) == (403, "USER_INACTIVE")
+
+
+def test_token_or_password(people: People) -> None:
+    """``Authenticator.authenticate_either`` (the Tracker widget's body credentials): a valid
+    token, else the password; a bad token with no password is the token's refusal; a
+    disabled user is refused whichever credential is valid."""
+    svc = people.live.services
+    either = svc.auth.authenticate_either
+    with svc.db.write() as conn:
+        by_token = either(conn, people.alice, None, None)
+        assert (by_token.name, by_token.kind) == ("alice@example.com", "user")
+        by_password = either(conn, "not-a-token", "Alice@Example.com", PASSWORD)
+        assert (by_password.name, by_password.role) == ("alice@example.com", "standard")
+        assert by_password.scopes == scopes_for("standard")
+        for token, email, password in (
+            ("not-a-token", None, None),
+            (None, "alice@example.com", "wrong " + PASSWORD),
+            (None, "nobody@example.com", PASSWORD),
+            (None, "alice@example.com", None),
+            (None, None, None),
+        ):
+            with pytest.raises(Unauthenticated):
+                either(conn, token, email, password)
+        set_active(conn, "bob@example.com", False)
+        for token, password in ((people.bob, None), ("not-a-token", PASSWORD), (people.bob, PASSWORD)):
+            with pytest.raises(UserInactive):
+                either(conn, token, "bob@example.com", password)
 
 
 def test_client_id_is_recorded_in_history(people: People) -> None:

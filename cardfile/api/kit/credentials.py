@@ -1,9 +1,13 @@
-"""The caller's bearer credential: read from the request, checked inside its unit of work."""
+"""The caller's credential: read from the request, checked inside its unit of work.
+
+A unit of work (``units.py``) takes anything ``Authenticates``: a bearer ``Credentials``, a
+``TokenOrPassword`` from a request body, or a caller already checked (``Authenticated``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,7 +21,17 @@ from cardfile.auth.authenticator import Authenticator
 from cardfile.auth.principal import Principal
 from cardfile.errors import Unauthenticated
 
-__all__ = ["Credentials", "bearer", "bearer_token", "credentials_of", "require_credentials", "scheme_token"]
+__all__ = [
+    "Authenticated",
+    "Authenticates",
+    "Credentials",
+    "TokenOrPassword",
+    "bearer",
+    "bearer_token",
+    "credentials_of",
+    "require_credentials",
+    "scheme_token",
+]
 
 
 bearer = HTTPBearer(
@@ -34,6 +48,36 @@ class Credentials:
 
     def principal(self, conn: Connection) -> Principal:
         return self.authenticator.authenticate(conn, self.token)
+
+
+class Authenticates(Protocol):
+    """What a unit of work checks, inside its transaction, to know its caller."""
+
+    def principal(self, conn: Connection) -> Principal: ...
+
+
+@dataclass(frozen=True)
+class TokenOrPassword:
+    """A token, or an email and password, carried in a request body (the Tracker widget's):
+    the token first, the password when the token fails (``Authenticator.authenticate_either``)."""
+
+    token: str | None
+    email: str | None
+    password: str | None
+    authenticator: Authenticator
+
+    def principal(self, conn: Connection) -> Principal:
+        return self.authenticator.authenticate_either(conn, self.token, self.email, self.password)
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """A caller checked already, in a unit of work of its own (``units.authenticated``)."""
+
+    known: Principal
+
+    def principal(self, _conn: Connection) -> Principal:
+        return self.known
 
 
 def scheme_token(auth: HTTPAuthorizationCredentials | None) -> str | None:

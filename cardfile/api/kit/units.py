@@ -10,7 +10,9 @@ twice. Only successful responses are stored; an error rolls everything back.
 
 ``run_read_session`` and ``run_write_session`` are the same units of work handing the
 caller's ``Session`` (the engine bound to the transaction, ``engine/session.py``) instead
-of a connection: the dialects converted to it never hold a database handle.
+of a connection: the dialects converted to it never hold a database handle. ``in_write_session``
+is a write's session without the replay, for a vendor API that has none; ``authenticated``
+checks a caller ahead of a write, when the check is too costly to run under the write lock.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cardfile.api.kit.credentials import Credentials
+from cardfile.api.kit.credentials import Authenticated, Authenticates
 from cardfile.auth.principal import Principal
 from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, IdempotencyKeyReused
@@ -36,7 +38,9 @@ from cardfile.store import idempotency
 from cardfile.store.clock import now_us
 
 __all__ = [
+    "authenticated",
     "in_read_transaction",
+    "in_write_session",
     "in_write_transaction",
     "run_read",
     "run_read_session",
@@ -49,7 +53,7 @@ WriteFn = Callable[[Connection, Principal], Response]
 _REPLAYED_HEADERS = ("content-type", "etag", "last-modified", "location")
 
 
-async def run_read(svc: Services, creds: Credentials, fn: Callable[[Connection, Principal], T]) -> T:
+async def run_read(svc: Services, creds: Authenticates, fn: Callable[[Connection, Principal], T]) -> T:
     """Authenticate and read in one worker-thread call and one transaction."""
 
     def work(conn: Connection) -> T:
@@ -59,7 +63,7 @@ async def run_read(svc: Services, creds: Credentials, fn: Callable[[Connection, 
 
 
 async def run_read_session(
-    svc: Services, creds: Credentials, fn: Callable[[Session], T], *, channel: str = "api"
+    svc: Services, creds: Authenticates, fn: Callable[[Session], T], *, channel: str = "api"
 ) -> T:
     """``run_read`` handing ``fn`` the caller's session, for reads only."""
     return await run_read(svc, creds, lambda conn, p: fn(Session(svc.engine, conn, p, channel=channel)))
@@ -76,7 +80,7 @@ async def in_read_transaction(svc: Services, fn: Callable[[Connection], T]) -> T
 
 
 async def run_write(
-    request: Request, svc: Services, creds: Credentials, body: object, fn: WriteFn
+    request: Request, svc: Services, creds: Authenticates, body: object, fn: WriteFn
 ) -> Response:
     """Authenticate and write in one unit of work; an ``Idempotency-Key`` replays the first
     response of the same request (``body`` is part of its fingerprint)."""
@@ -96,7 +100,7 @@ async def run_write(
 async def run_write_session(
     request: Request,
     svc: Services,
-    creds: Credentials,
+    creds: Authenticates,
     body: object,
     fn: Callable[[Session], Response],
     *,
@@ -129,7 +133,26 @@ async def in_write_transaction(svc: Services, fn: Callable[[Connection], T]) -> 
         return await asyncio.wrap_future(writer.submit(fn))
 
 
-def _authenticated(creds: Credentials, fn: WriteFn, conn: Connection) -> Response:
+async def in_write_session(
+    svc: Services, creds: Authenticates, fn: Callable[[Session], T], *, channel: str = "api"
+) -> T:
+    """``fn`` with the caller's session in one write unit of work (``in_write_transaction``),
+    without ``run_write``'s ``Idempotency-Key`` replay: for a vendor API that has none."""
+
+    def work(conn: Connection) -> T:
+        return fn(Session(svc.engine, conn, creds.principal(conn), channel=channel))
+
+    return await in_write_transaction(svc, work)
+
+
+async def authenticated(svc: Services, creds: Authenticates) -> Authenticated:
+    """The caller checked now, in a read unit of work of its own, for a write to come: a
+    costly check (a password's Argon2) then holds neither the write lock nor the event loop
+    (a lone SQLite write runs inline in it)."""
+    return Authenticated(await in_read_transaction(svc, creds.principal))
+
+
+def _authenticated(creds: Authenticates, fn: WriteFn, conn: Connection) -> Response:
     return fn(conn, creds.principal(conn))
 
 

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from cardfile.api.dialects.tracker_widget.columns import RECORD_TYPES, SETTING, columns_of
-from cardfile.auth.principal import Principal
-from cardfile.engine.query import Query, all_records
-from cardfile.errors import UnknownRecordType
-from cardfile.services import Services
+from cardfile.engine.query import Query
+from cardfile.engine.session import Session
 
 __all__ = ["settings"]
 
 
-def _columns_by_list(conn: Connection, svc: Services) -> dict[str, list[str]]:
+def _columns_by_list(session: Session) -> dict[str, list[str]]:
     """Each list -> the columns that take it, as ``<letter>.<column>`` (``R.resourcestatusid``)."""
     out: dict[str, list[str]] = {}
+    schema = session.schema
     for letter, type_name in RECORD_TYPES.items():
-        try:
-            rt = svc.catalog.record_type(conn, type_name)
-        except UnknownRecordType:
+        rt = schema.get(type_name)
+        if rt is None:
             continue
         for name, col in columns_of(rt).items():
             if col.setting_list is not None:
@@ -35,9 +31,9 @@ def _columns_by_list(conn: Connection, svc: Services) -> dict[str, list[str]]:
     return out
 
 
-def settings(conn: Connection, svc: Services, principal: Principal) -> list[dict[str, Any]]:
-    items = list(all_records(conn, svc.catalog, Query(SETTING), principal))
-    columns = _columns_by_list(conn, svc)
+def settings(session: Session) -> list[dict[str, Any]]:
+    items = list(session.all_records(Query(SETTING)))
+    columns = _columns_by_list(session)
     items.sort(key=lambda e: (str(e.get("list") or ""), e.get("order") is None, e.get("order") or 0, e["id"]))
     return [
         {

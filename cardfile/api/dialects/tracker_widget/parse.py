@@ -17,10 +17,10 @@ from typing import Any
 
 import orjson
 
+from cardfile.api.dialects.tracker_widget.columns import RECORD_TYPES
 from cardfile.errors import BadRequest, MalformedBody
 
 __all__ = [
-    "RECORD_TYPES",
     "Credentials",
     "Entry",
     "SettingsRequest",
@@ -30,8 +30,6 @@ __all__ = [
     "parse_update_record",
 ]
 
-# the seed's record-type letters
-RECORD_TYPES = ("C", "N", "L", "O", "P", "T", "R", "X")
 _INT64_MAX = 2**63 - 1
 _DIGITS = re.compile(r"^[0-9]+$")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -24,22 +23,15 @@ from cardfile.api.dialects.tracker_widget.errors import (
     UnknownMethod,
     outcome_of,
 )
+from cardfile.api.kit.responses import json_response
 from cardfile.errors import BadRequest, CardfileError, Duplicate, Locked, RateLimited, ValidationFailed
 from cardfile.ratelimit import rate_limit_headers
 
 __all__ = ["SHAPE", "WidgetShape", "error_response", "internal_response", "success_response"]
 
 
-def _response(
-    body: dict[str, Any], http_status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    return Response(
-        orjson.dumps(body), status_code=http_status, media_type="application/json", headers=headers
-    )
-
-
 def success_response(count: int = 0, **extra: Any) -> Response:
-    return _response({"status": SUCCESS, "message": MESSAGES[SUCCESS], "count": count, **extra})
+    return json_response({"status": SUCCESS, "message": MESSAGES[SUCCESS], "count": count, **extra})
 
 
 def _detail(exc: CardfileError) -> str:
@@ -57,7 +49,7 @@ def error_response(exc: CardfileError) -> Response:
     if isinstance(exc, RateLimited) and exc.policy is not None and exc.limit is not None:
         headers.update(rate_limit_headers(exc.policy, exc.limit, exc.remaining, exc.reset))
     body = {"status": out.status, "message": MESSAGES[out.status], "count": 0, "detail": _detail(exc)}
-    return _response(body, out.http_status, headers)
+    return json_response(body, out.http_status, headers)
 
 
 def internal_response() -> Response:

@@ -1,12 +1,13 @@
 """``POST /tracker/api/widget/updateRecord`` and ``POST /tracker/api/widget/getSettings``.
 
 A request goes: read the body (bounded) → count it against the ``tracker.widget`` rate
-limit → parse the envelope (``parse.py``) → authenticate the body's credentials
-(``auth.py``, in a read transaction, so an Argon2 check never holds the write lock) →
-in one write transaction: find the record (outcome 3), translate columns, custom fields
-and skills into canonical ops (``translate.py``: outcome 4 or 99) and run the engine's
-update. Every outcome is rendered in the widget's body (``render.py``); nothing is
-written unless everything succeeds.
+limit → parse the envelope (``parse.py``) → authenticate the body's credentials (a token,
+else a username and password: the kit's ``TokenOrPassword``, in a read transaction, so an
+Argon2 check never holds the write lock) → in one write transaction, on the caller's
+session: find the record (outcome 3), translate columns, custom fields and skills into
+canonical ops (``translate.py``: outcome 4 or 99) and run the engine's update. Every
+outcome is rendered in the widget's body (``render.py``); nothing is written unless
+everything succeeds.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_widget import lists, translate
-from cardfile.api.dialects.tracker_widget.auth import authenticate
 from cardfile.api.dialects.tracker_widget.errors import UnknownMethod
 from cardfile.api.dialects.tracker_widget.parse import (
     Credentials,
@@ -34,14 +33,15 @@ from cardfile.api.dialects.tracker_widget.render import (
     success_response,
 )
 from cardfile.api.kit.body import read_raw
+from cardfile.api.kit.credentials import TokenOrPassword
 from cardfile.api.kit.guard import guarded
 from cardfile.api.kit.mount import api_app
 from cardfile.api.kit.ratelimit import count_request
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import in_read_transaction, in_write_transaction
-from cardfile.auth.principal import Principal
-from cardfile.engine.commands import Context, UpdateCommand
-from cardfile.errors import CardfileError, ValidationFailed
+from cardfile.api.kit.units import authenticated, in_write_session, run_read_session
+from cardfile.engine.commands import UpdateCommand
+from cardfile.engine.session import Session
+from cardfile.errors import CardfileError, Unauthenticated, ValidationFailed
 from cardfile.services import Services
 
 __all__ = ["CHANNEL", "PREFIX", "RATE_GROUP", "RATE_LIMIT", "create_app", "router"]
@@ -89,12 +89,12 @@ async def _body(request: Request, svc: Services) -> Any:
     return body
 
 
-async def _principal(svc: Services, creds: Credentials) -> Principal:
-    return await in_read_transaction(svc, lambda conn: authenticate(conn, svc.auth, creds))
-
-
-_write = in_write_transaction
-_services = services_of
+def _caller(svc: Services, creds: Credentials) -> TokenOrPassword:
+    """The body's credentials, checked in the unit of work: either one authenticates (the
+    seed's sample carries all three); none at all is outcome 1."""
+    if creds.empty:
+        raise Unauthenticated("send credentials: an oauthtoken, or a username and password")
+    return TokenOrPassword(creds.oauthtoken, creds.username, creds.password, svc.auth)
 
 
 @router.post("/updateRecord", summary="Update one record (TrackerRMS widget API)", openapi_extra=_BODY_DOC)
@@ -103,25 +103,22 @@ async def update_record(request: Request) -> Response:
     "customfields", "skills"}}}``. Answers ``{"status", "message", "count"}`` with HTTP 200:
     0 success, 1 user not found, 2 user not active, 3 record not found, 4 column not
     found, 99 invalid request."""
-    svc = _services(request)
+    svc = services_of(request)
 
     async def work() -> Response:
         req = parse_update_record(await _body(request, svc))
-        principal = await _principal(svc, req.credentials)
+        caller = await authenticated(svc, _caller(svc, req.credentials))
         type_name = translate.record_type_of(req.recordtype)
 
-        def write(conn: Connection) -> None:
+        def write(session: Session) -> None:
             # the record first (3), then its columns (4) and values (99)
-            svc.engine.get(type_name, req.recordid, conn, principal)
-            rt = svc.catalog.record_type(conn, type_name)
-            tr = translate.translate(conn, svc, rt, req)
+            session.get(type_name, req.recordid)
+            tr = translate.translate(session, session.record_type(type_name), req)
             if tr.errors:
                 raise ValidationFailed(tr.errors)
-            cmd = UpdateCommand(type_name, req.recordid, tuple(tr.ops))
-            ctx = Context(principal.name, CHANNEL, principal=principal)
-            svc.engine.update(cmd, ctx, conn)
+            session.update(UpdateCommand(type_name, req.recordid, tuple(tr.ops)))
 
-        await _write(svc, write)
+        await in_write_session(svc, caller, write, channel=CHANNEL)
         return success_response()
 
     return await guarded(work, error_response, internal_response, log=log, what="updateRecord")
@@ -132,12 +129,11 @@ async def update_record(request: Request) -> Response:
 async def get_settings(request: Request) -> Response:
     """Body: ``{"trackerrms": {"getSettings": {"credentials": {...}}}}``. Answers the
     lists whose integer ids the "id" columns of updateRecord take."""
-    svc = _services(request)
+    svc = services_of(request)
 
     async def work() -> Response:
         req = parse_settings(await _body(request, svc))
-        principal = await _principal(svc, req.credentials)
-        items = await in_read_transaction(svc, lambda conn: lists.settings(conn, svc, principal))
+        items = await run_read_session(svc, _caller(svc, req.credentials), lists.settings, channel=CHANNEL)
         return success_response(len(items), settings=items)
 
     return await guarded(work, error_response, internal_response, log=log, what="getSettings")

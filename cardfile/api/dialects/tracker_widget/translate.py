@@ -16,19 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.engine import Connection
-
 from cardfile.api.dialects.tracker_widget.columns import RECORD_TYPES, SETTING, SKILL, Column, columns_of
 from cardfile.api.dialects.tracker_widget.errors import UNKNOWN_COLUMN
 from cardfile.api.dialects.tracker_widget.parse import Entry, UpdateRecordRequest
 from cardfile.api.dialects.tracker_widget.values import value_op
 from cardfile.engine.commands import FieldOp
-from cardfile.engine.query import Condition, Query, all_records
+from cardfile.engine.query import Condition, Query
+from cardfile.engine.session import Session
 from cardfile.errors import FieldError, NotFound
 from cardfile.fieldtypes.base import InvalidValue
 from cardfile.fieldtypes.skills import QUICK, kind_of, quick_choice
 from cardfile.schema.model import RecordType
-from cardfile.services import Services
 from cardfile.tracker import skills
 
 __all__ = ["SKILL_TYPES", "Lookups", "Translation", "record_type_of", "translate", "translate_with"]
@@ -62,30 +60,29 @@ class _Lookups:
     """Settings lists and skills, read once per request (as the system: resolving the
     names a request uses is part of reading it, not a read the caller asked for)."""
 
-    def __init__(self, conn: Connection, svc: Services) -> None:
-        self.conn = conn
-        self.svc = svc
+    def __init__(self, session: Session) -> None:
+        self.system = session.acting_as(None)
         self._lists: dict[str, list[dict[str, Any]]] = {}
         self._records: dict[tuple[str, int], dict[str, Any] | None] = {}
 
     def entries(self, list_name: str) -> list[dict[str, Any]]:
         if list_name not in self._lists:
             q = Query(SETTING, (Condition("list", "eq", list_name),))
-            self._lists[list_name] = list(all_records(self.conn, self.svc.catalog, q))
+            self._lists[list_name] = list(self.system.all_records(q))
         return self._lists[list_name]
 
     def record(self, type_name: str, record_id: int) -> dict[str, Any] | None:
         key = (type_name, record_id)
         if key not in self._records:
             try:
-                self._records[key] = self.svc.engine.get(type_name, record_id, self.conn)
+                self._records[key] = self.system.get(type_name, record_id)
             except NotFound:
                 self._records[key] = None
         return self._records[key]
 
 
-def translate(conn: Connection, svc: Services, rt: RecordType, req: UpdateRecordRequest) -> Translation:
-    return translate_with(_Lookups(conn, svc), rt, req)
+def translate(session: Session, rt: RecordType, req: UpdateRecordRequest) -> Translation:
+    return translate_with(_Lookups(session), rt, req)
 
 
 def translate_with(look: Lookups, rt: RecordType, req: UpdateRecordRequest) -> Translation:
