@@ -103,7 +103,7 @@ class Names:
             for r in store.people(self._conn, ids, emails)
         ]
 
-    # -- by id alone, kept for the response (links that name no type: Tracker v1) ----------
+    # -- records by id alone (links that name no type: Tracker v1), kept per response ------
     def records(self, ids: Iterable[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         """``{id: (type, fields)}`` of the records of any type with these ids that the caller
         may read and see (for a dialect whose links name records by id alone)."""

@@ -63,6 +63,7 @@ from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.files import open_store
 from cardfile.schema.model import Schema
 from cardfile.services import Services
+from cardfile.tracker import RECORD_TYPES
 
 __all__ = ["GROUP", "create_app"]
 
@@ -85,9 +86,7 @@ OPS: dict[str, frozenset[str]] = {
     "invoice": frozenset({"create", "search", "get", "update", "delete"}),
     "user": frozenset({"search", "get"}),
 }
-# the widget letters of the record types, for MetaData/recordTypes and PartnerRecord
-LETTERS = {"client": "C", "contact": "N", "lead": "L", "opportunity": "O", "project": "P", "ticket": "T",
-           "resource": "R", "opportunity_resource": "X"}  # fmt: skip
+LETTERS = {type_name: letter for letter, type_name in RECORD_TYPES.items()}  # for MetaData/recordTypes
 
 
 # -- plumbing ------------------------------------------------------------------------------
