@@ -37,8 +37,9 @@ class Engine(Protocol):
 
 
 # The ops of an item once the engine knows which record it updates (None: it creates one),
-# for a channel whose parse depends on it (a subform's rows replace the current ones).
-OpsFor = Callable[[Connection, int | None], Sequence[FieldOp]]
+# computed in the item's savepoint: for a channel whose parse depends on it, or whose parse
+# errors are the item's outcome (after a bad match value's), not the request's.
+OpsFor = Callable[[int | None], Sequence[FieldOp]]
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def run_upsert(
                 raise ValidationFailed(
                     [FieldError(cmd.match_on[0], "REQUIRED", f"{what} is needed to match on")]
                 )
-        ops = tuple(item.ops_for(c, holder)) if item.ops_for is not None else item.ops
+        ops = tuple(item.ops_for(holder)) if item.ops_for is not None else item.ops
         if holder is None:
             how[i] = ("created", None)
             return engine.create(CreateCommand(rt.name, ops, layout=item.layout), ctx, c)

@@ -231,7 +231,7 @@ def test_upsert_per_record_and_all_or_none(svc: Services) -> None:
 def test_ops_for_sees_which_record_matched(svc: Services) -> None:
     seen: list[int | None] = []
 
-    def ops_for(_conn: Any, holder: int | None) -> tuple[FieldOp, ...]:
+    def ops_for(holder: int | None) -> tuple[FieldOp, ...]:
         seen.append(holder)
         return _ops(last_name="Created" if holder is None else "Updated")
 

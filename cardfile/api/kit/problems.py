@@ -1,5 +1,5 @@
 """RFC 9457 problem details with a stable ``code``: the native API's error shape, which
-Tracker v1 extends (``instance``)."""
+Tracker v1 shares with its own 401 realm and the request path as ``instance``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ __all__ = ["PROBLEMS", "ProblemShape", "install_problem_handlers", "problem_json
 
 log = logging.getLogger("cardfile.api")
 
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "BAD_REQUEST"}
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "BAD_REQUEST", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
 def problem_json(exc: CardfileError) -> dict[str, Any]:
@@ -55,16 +55,21 @@ def problem_json(exc: CardfileError) -> dict[str, Any]:
     return body
 
 
-def problem_response(exc: CardfileError) -> Response:
+def problem_response(exc: CardfileError, *, realm: str = "cardfile", instance: str | None = None) -> Response:
+    """The problem of ``exc``; a 401 names ``realm``; ``instance`` (the request path) is
+    added to the body when given."""
     headers = {}
     if isinstance(exc, Locked | RateLimited):
         headers["Retry-After"] = str(max(1, exc.retry_after))
     if isinstance(exc, RateLimited) and exc.policy is not None and exc.limit is not None:
         headers.update(rate_limit_headers(exc.policy, exc.limit, exc.remaining, exc.reset))
     if exc.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="cardfile"'
+        headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
+    body = problem_json(exc)
+    if instance is not None:
+        body["instance"] = instance
     return Response(
-        orjson.dumps(problem_json(exc)),
+        orjson.dumps(body),
         status_code=exc.status,
         media_type="application/problem+json",
         headers=headers,
@@ -72,7 +77,12 @@ def problem_response(exc: CardfileError) -> Response:
 
 
 def _plain(
-    status: int, code: str, title: str, detail: str, errors: list[dict[str, str]] | None = None
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    instance: str | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": "urn:cardfile:problem:" + code.lower().replace("_", "-"),
@@ -83,36 +93,46 @@ def _plain(
     }
     if errors:
         body["errors"] = errors
+    if instance is not None:
+        body["instance"] = instance
     return Response(orjson.dumps(body), status_code=status, media_type="application/problem+json")
 
 
 class ProblemShape:
-    """Problem details for every error of the native API (kit/guard.py)."""
+    """Problem details for every error of an API (kit/guard.py): the native API's, or a
+    dialect's that answers a 401 in its own ``realm`` and, with ``instance``, adds the
+    request path to each body (Tracker v1)."""
 
-    log = log
+    def __init__(self, log: logging.Logger, *, realm: str = "cardfile", instance: bool = False) -> None:
+        self.log = log
+        self.realm = realm
+        self.instance = instance
 
-    def error(self, _request: Request, exc: CardfileError) -> Response:
-        return problem_response(exc)
+    def _instance(self, request: Request) -> str | None:
+        return request.url.path if self.instance else None
 
-    def invalid_parameters(self, _request: Request, exc: RequestValidationError) -> Response:
+    def error(self, request: Request, exc: CardfileError) -> Response:
+        return problem_response(exc, realm=self.realm, instance=self._instance(request))
+
+    def invalid_parameters(self, request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "request", "code": "INVALID_PARAMETER",
              "message": str(e.get("msg", ""))}
             for e in exc.errors()
         ]  # fmt: skip
-        return _plain(400, "BAD_REQUEST", "Bad request", "invalid path or query parameter", errors)
+        detail = "invalid path or query parameter"
+        return _plain(400, "BAD_REQUEST", "Bad request", detail, errors, self._instance(request))
 
-    def http_error(self, _request: Request, exc: StarletteHTTPException) -> Response:
+    def http_error(self, request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-        return _plain(exc.status_code, code, str(exc.detail), str(exc.detail))
+        return _plain(exc.status_code, code, str(exc.detail), str(exc.detail), None, self._instance(request))
 
-    def unexpected(self, _request: Request) -> Response:
-        return _plain(
-            500, "INTERNAL_ERROR", "Internal error", "an unexpected error occurred; it has been logged"
-        )
+    def unexpected(self, request: Request) -> Response:
+        detail = "an unexpected error occurred; it has been logged"
+        return _plain(500, "INTERNAL_ERROR", "Internal error", detail, None, self._instance(request))
 
 
-PROBLEMS = ProblemShape()
+PROBLEMS = ProblemShape(log)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -13,6 +13,8 @@ caller's ``Session`` (the engine bound to the transaction, ``engine/session.py``
 of a connection: the dialects converted to it never hold a database handle. ``in_write_session``
 is a write's session without the replay, for a vendor API that has none; ``authenticated``
 checks a caller ahead of a write, when the check is too costly to run under the write lock.
+``read_schema`` is the schema in a read transaction of its own, for an endpoint without a
+caller.
 ``run_read_with`` and ``run_write_with`` hand a facade of another layer bound the same way
 (``webhooks.access.WebhookAdmin``: what is not records is not the engine's).
 """
@@ -35,6 +37,7 @@ from cardfile.api.kit.credentials import Authenticated, Authenticates
 from cardfile.auth.principal import Principal
 from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, IdempotencyKeyReused
+from cardfile.schema.model import Schema
 from cardfile.services import Services
 from cardfile.store import idempotency
 from cardfile.store.clock import now_us
@@ -44,6 +47,7 @@ __all__ = [
     "in_read_transaction",
     "in_write_session",
     "in_write_transaction",
+    "read_schema",
     "run_read",
     "run_read_session",
     "run_read_with",
@@ -88,6 +92,12 @@ async def in_read_transaction(svc: Services, fn: Callable[[Connection], T]) -> T
             return fn(conn)
 
     return await run_in_threadpool(work)
+
+
+async def read_schema(svc: Services) -> Schema:
+    """The current schema, read in its own transaction in a worker thread: for an endpoint
+    that has no caller (a vendor's OAuth path translating its scope names)."""
+    return await in_read_transaction(svc, svc.catalog.current)
 
 
 async def run_write(

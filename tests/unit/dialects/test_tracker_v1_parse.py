@@ -14,14 +14,9 @@ from typing import Any
 
 import pytest
 
-from cardfile.api.dialects.tracker_v1.parse import (
-    body_ops,
-    custom_value,
-    json_patch_object,
-    parse_id,
-    tracker_path,
-)
+from cardfile.api.dialects.tracker_v1.parse import body_ops, custom_value, parse_id, tracker_path
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES, Resource
+from cardfile.api.kit.patch import json_patch_object
 from cardfile.engine.commands import FieldOp
 from cardfile.errors import BadRequest
 from cardfile.schema.model import FieldDef, RecordType

@@ -26,16 +26,19 @@ from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
     CHANNEL,
     Caller,
+    answer,
     api_limited,
+    find,
     no_content,
     not_found,
     read_body,
+    write,
 )
 from cardfile.api.dialects.tracker_v1.render import result, tracker_time
 from cardfile.api.kit.files import body_limit, checked_kind, decode_file, load_file, store_file
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_read_session, run_write_session
+from cardfile.api.kit.units import run_read_session
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import CreateCommand, FieldOp
 from cardfile.engine.query import Condition, Query
@@ -43,7 +46,7 @@ from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, NotFound
 from cardfile.files import FileKind, FileMissing, kept_name
 
-__all__ = ["DOCUMENT_TYPES", "attach_document", "find", "router", "system_search"]
+__all__ = ["DOCUMENT_TYPES", "attach_document", "router", "system_search"]
 
 router = APIRouter()
 _log = logging.getLogger("cardfile.api.tracker_v1")
@@ -53,17 +56,6 @@ DOCUMENT_TYPES = {
     "project": "project", "resource": "resource",
 }  # fmt: skip
 _ATTACH_KEYS = {"filename", "documentType", "documentData", "recordId", "isPrimary", "description"}
-
-
-def find(session: Session, type_name: str, record_id: int) -> dict[str, Any] | None:
-    """The record as the caller may see it, or None when there is none (an unknown type
-    and a refused read still raise)."""
-    try:
-        return session.get(type_name, record_id)
-    except NotFound as exc:
-        if not_found(exc):
-            return None
-        raise
 
 
 def system_search(session: Session, q: Query) -> list[dict[str, Any]]:
@@ -156,7 +148,7 @@ async def attach(resource: str, request: Request, creds: Caller) -> Response:
     kind = checked_kind(data, filename, "documentData")
     key = await store_file(svc, data)
 
-    def write(session: Session) -> Response:
+    def work(session: Session) -> Response:
         try:
             doc_id = attach_document(
                 session, type_name, rid, filename=filename, kind=kind, size=len(data), key=key,
@@ -170,7 +162,7 @@ async def attach(resource: str, request: Request, creds: Caller) -> Response:
 
     # the idempotency fingerprint needs no copy of the file: its hash stands for it
     fingerprint = {**body, "documentData": key}
-    return await run_write_session(request, svc, creds, fingerprint, write, channel=CHANNEL)
+    return await write(request, creds, fingerprint, work)
 
 
 @router.get("/api/v1/{resource}/DocumentFolders/{Id}", tags=["Documents"], dependencies=api_limited,
@@ -186,8 +178,7 @@ async def folders(resource: str, Id: str, request: Request, creds: Caller) -> Re
         rows = system_search(session, Query("document_folder", conds, sort="name", page_size=500))
         return [{"id": r["id"], "name": r.get("name")} for r in rows]
 
-    rows = await run_read_session(services_of(request), creds, work, channel=CHANNEL)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 def _user_names(session: Session, docs: Iterable[Mapping[str, Any]]) -> dict[int, str | None]:
@@ -228,8 +219,7 @@ async def resource_documents(id: str, request: Request, creds: Caller) -> Respon
         users = _user_names(session, docs)
         return [_doc_json(d, users) for d in docs]
 
-    rows = await run_read_session(services_of(request), creds, work, channel=CHANNEL)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/Resource/{resourceId}/Document/{documentId}", tags=["Documents"], dependencies=api_limited,

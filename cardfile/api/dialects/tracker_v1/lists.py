@@ -9,44 +9,38 @@ resource (a second add is 409). An entry marked ``applicant`` is a candidate who
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
-    CHANNEL,
     Caller,
+    answer,
     api_limited,
-    ctx,
+    find,
     no_content,
-    not_found,
-    read,
     read_body,
+    write,
 )
 from cardfile.api.dialects.tracker_v1.render import Names, result, tracker_time
 from cardfile.api.kit.responses import json_response
-from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write
-from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp
-from cardfile.engine.search import Condition, search_records
+from cardfile.engine.query import Condition, Query
 from cardfile.engine.session import Session
-from cardfile.errors import BadRequest, NotFound
-from cardfile.services import Services
+from cardfile.errors import BadRequest
 
-__all__ = ["add_to_longlist", "router"]
+__all__ = ["candidates", "longlist_entry", "remove_entries", "router"]
 
 router = APIRouter()
 LONGLIST = "opportunity_longlist"
 _KEYS = {"resourceId", "opportunityId", "opportunityIds", "note", "source", "isApplicant"}
 
 
-def add_to_longlist(
+def longlist_entry(
     session: Session, opp_id: int, resource_id: int,
     *, note: str | None = None, source: str | None = None, applicant: bool = False,
 ) -> int:  # fmt: skip
@@ -62,13 +56,43 @@ def add_to_longlist(
         return session.create(CreateCommand(LONGLIST, tuple(ops))).id
 
 
+def candidates(
+    names: Names, resource_id: int, opp_ids: Sequence[int], field: str
+) -> tuple[dict[str, Any], Iterator[tuple[int, dict[str, Any]]]]:
+    """The resource a list entry is for, and each of its opportunities once, as the caller
+    may see them; one that is not there is a 400 (``field`` names the opportunities)."""
+    names.fetch([resource_id, *opp_ids])
+    found = names.record(resource_id)
+    if found is None or found[0] != "resource":
+        raise BadRequest(f"no resource with id {resource_id}", field="resourceId")
+
+    def opportunities() -> Iterator[tuple[int, dict[str, Any]]]:
+        for opp_id in dict.fromkeys(opp_ids):
+            opp = names.record(opp_id)
+            if opp is None or opp[0] != "opportunity":
+                raise BadRequest(f"no opportunity with id {opp_id}", field=field)
+            yield opp_id, opp[1]
+
+    return found[1], opportunities()
+
+
+def remove_entries(session: Session, type_name: str, opp_id: int, res_id: int, message: str) -> Response:
+    """Delete the entries of ``res_id`` on ``opp_id``'s list; none is 204."""
+    conds = (Condition("opportunity", "eq", opp_id), Condition("resource", "eq", res_id))
+    recs = session.query(Query(type_name, conds, page=1, page_size=10)).items
+    if not recs:
+        return no_content()
+    for r in recs:
+        session.delete(DeleteCommand(type_name, r["id"]))
+    return json_response(result(recs[0]["id"], message))
+
+
 @router.post("/api/v1/Opportunity/Longlist", tags=["Opportunity"], dependencies=api_limited,
              summary="Adds a resource to an opportunity's longlist")  # fmt: skip
 async def longlist_add(request: Request, creds: Caller) -> Response:
     """Body: ``{"resourceId": 7, "opportunityId": 3}`` (or ``"opportunityIds": [3, 4]``,
     as ``POST /OpportunityResource`` takes them), optional ``note``, ``source``,
     ``isApplicant``. 201 ``{id: the (first) new entry, success, message}``."""
-    svc = services_of(request)
     body = await read_body(request)
     if not isinstance(body, Mapping):
         raise BadRequest("the body must be a JSON object")
@@ -90,39 +114,27 @@ async def longlist_add(request: Request, creds: Caller) -> Response:
     if applicant is not None and not isinstance(applicant, bool):
         raise BadRequest("isApplicant must be true or false", field="isApplicant")
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        names = Names(conn, svc.catalog, principal)
-        names.fetch([resource_id, *opp_ids])
-        rec = names.record(resource_id)
-        if rec is None or rec[0] != "resource":
-            raise BadRequest(f"no resource with id {resource_id}", field="resourceId")
+    def work(session: Session) -> Response:
+        names = Names(session.names())
+        _, opportunities = candidates(names, resource_id, opp_ids, "opportunityId")
         first = None
-        for opp_id in dict.fromkeys(opp_ids):
-            opp = names.record(opp_id)
-            if opp is None or opp[0] != "opportunity":
-                raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId")
-            new = add_to_longlist(Session(svc.engine, conn, principal, channel=CHANNEL), opp_id, resource_id,
-                                  note=body.get("note"), source=body.get("source"), applicant=bool(applicant))  # fmt: skip
+        for opp_id, _opp in opportunities:
+            new = longlist_entry(session, opp_id, resource_id, note=body.get("note"), source=body.get("source"),
+                                 applicant=bool(applicant))  # fmt: skip
             first = first or new
         return json_response(result(first, "Resource added to the long list"), 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
-def _entries(
-    svc: Services, conn: Connection, p: Principal, opp_id: int, *, applicants: bool
-) -> list[dict[str, Any]]:
-    try:
-        svc.engine.get("opportunity", opp_id, conn, p)
-    except NotFound as exc:
-        if not_found(exc):
-            return []
-        raise
+def _entries(session: Session, opp_id: int, *, applicants: bool) -> list[dict[str, Any]]:
+    if find(session, "opportunity", opp_id) is None:
+        return []
     conds = [Condition("opportunity", "eq", opp_id)]
     if applicants:
         conds.append(Condition("applicant", "eq", True))
-    recs = search_records(conn, svc.catalog, LONGLIST, conds, sort="id", page_size=500, principal=p)
-    names = Names(conn, svc.catalog, p)
+    recs = session.query(Query(LONGLIST, tuple(conds), sort="id", page=1, page_size=500)).items
+    names = Names(session.names())
     names.fetch([r["resource"] for r in recs if is_id(r.get("resource"))])
     rows = []
     for r in recs:
@@ -143,35 +155,20 @@ def _entries(
 @router.get("/api/v1/Opportunity/{Id}/Longlist", tags=["Opportunity"], dependencies=api_limited,
             summary="Gets the list of candidates on the long list")  # fmt: skip
 async def longlist(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     opp_id = parse_id(Id)
-    rows = await read(svc, creds, lambda conn, p: _entries(svc, conn, p, opp_id, applicants=False))
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, lambda s: _entries(s, opp_id, applicants=False))
 
 
 @router.get("/api/v1/Opportunity/{Id}/Applicants", tags=["Opportunity"], dependencies=api_limited,
             summary="Lists all applicants for a job only matched resources will be returned")  # fmt: skip
 async def applicants(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     opp_id = parse_id(Id)
-    rows = await read(svc, creds, lambda conn, p: _entries(svc, conn, p, opp_id, applicants=True))
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, lambda s: _entries(s, opp_id, applicants=True))
 
 
 @router.delete("/api/v1/Opportunity/{OpportunityId}/longlist/resource/{ResourceId}", tags=["Opportunity"],
                dependencies=api_limited, summary="Removes a resource from an opportunity's longlist")  # fmt: skip
 async def longlist_remove(OpportunityId: str, ResourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     opp_id, res_id = parse_id(OpportunityId, "OpportunityId"), parse_id(ResourceId, "ResourceId")
-
-    def write(conn: Connection, principal: Principal) -> Response:
-        recs = search_records(conn, svc.catalog, LONGLIST,
-                              [Condition("opportunity", "eq", opp_id), Condition("resource", "eq", res_id)],
-                              principal=principal)  # fmt: skip
-        if not recs:
-            return no_content()
-        for r in recs:
-            svc.engine.delete(DeleteCommand(LONGLIST, r["id"]), ctx(principal), conn)
-        return json_response(result(recs[0]["id"], "Resource removed from the long list"))
-
-    return await run_write(request, svc, creds, None, write)
+    removed = "Resource removed from the long list"
+    return await write(request, creds, None, lambda s: remove_entries(s, LONGLIST, opp_id, res_id, removed))

@@ -25,10 +25,10 @@ from cardfile.schema.model import RecordType
 __all__ = [
     "CUSTOM_PREFIX",
     "body_ops",
+    "custom_field_id",
     "custom_field_name",
     "custom_value",
     "is_id",
-    "json_patch_object",
     "parse_id",
     "tracker_path",
 ]
@@ -52,6 +52,12 @@ READ_ONLY = frozenset(
 
 def custom_field_name(field_id: int) -> str:
     return f"{CUSTOM_PREFIX}{field_id}"
+
+
+def custom_field_id(name: str) -> int | None:
+    """The Tracker id of a custom field (``cf_7``: 7); None for any other field."""
+    rest = name[len(CUSTOM_PREFIX) :]
+    return int(rest) if name.startswith(CUSTOM_PREFIX) and rest.isdigit() else None
 
 
 def is_id(v: Any) -> TypeGuard[int]:
@@ -288,7 +294,7 @@ def tracker_path(res: Resource, field: str) -> str:
     if m is None:
         return field
     base, rest = m.group(1), m.group(2)
-    if base.startswith(CUSTOM_PREFIX) and base[len(CUSTOM_PREFIX) :].isdigit():
+    if custom_field_id(base) is not None:
         return f"customFields.{base[len(CUSTOM_PREFIX) :]}{rest}"
     if base in ("owner", "owners") and res.owners:
         return "owners" + (rest if base == "owners" else "")
@@ -309,34 +315,3 @@ def tracker_path(res: Resource, field: str) -> str:
 
 _FIELD_PATH = re.compile(r"^([a-z][a-z0-9_]*)(.*)$")
 _ROW_COLUMN = re.compile(r"^(\[\d+\])\.([a-z][a-z0-9_]*)(.*)$")
-
-
-def json_patch_object(ops: Any) -> dict[str, Any]:
-    """An RFC 6902 operations array as the partial object it stands for: ``add`` and
-    ``replace`` set the value at the path, ``remove`` sets null (clears). Paths name keys
-    of objects only (``/contactDetails/email``); array positions are refused."""
-    out: dict[str, Any] = {}
-    for i, op in enumerate(ops):
-        if not isinstance(op, Mapping) or op.get("op") not in ("add", "replace", "remove"):
-            raise BadRequest(f"operation {i}: only add, replace and remove are supported", field=f"[{i}].op")
-        path = op.get("path")
-        if not isinstance(path, str) or not path.startswith("/") or path == "/":
-            raise BadRequest(f"operation {i}: 'path' must be a JSON pointer like /name", field=f"[{i}].path")
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
-        if any(p == "" or p.isdigit() or p == "-" for p in parts):
-            raise BadRequest(
-                f"operation {i}: paths into arrays are not supported; send the whole list",
-                field=f"[{i}].path",
-            )
-        if op["op"] != "remove" and "value" not in op:
-            raise BadRequest(f"operation {i}: 'value' is required", field=f"[{i}].value")
-        target = out
-        for p in parts[:-1]:
-            nxt = target.setdefault(p, {})
-            if not isinstance(nxt, dict):
-                raise BadRequest(
-                    f"operation {i}: {path} goes inside a value set earlier", field=f"[{i}].path"
-                )
-            target = nxt
-        target[parts[-1]] = None if op["op"] == "remove" else op["value"]
-    return out

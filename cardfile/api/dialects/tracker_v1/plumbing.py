@@ -1,8 +1,9 @@
-"""Request plumbing of the Tracker v1 routes: credentials, JSON bodies, the write context."""
+"""Request plumbing of the Tracker v1 routes: credentials, JSON bodies, units of work."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,10 +12,11 @@ from starlette.responses import Response
 from cardfile.api.kit.body import MediaTypes, read_json
 from cardfile.api.kit.credentials import Credentials
 from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_read
+from cardfile.api.kit.units import run_read_session, run_write_session
 from cardfile.auth.principal import Principal
-from cardfile.engine.commands import Context
+from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, NotFound, Unauthenticated, UnknownRecordType
 
 __all__ = [
@@ -22,13 +24,15 @@ __all__ = [
     "GROUP",
     "Caller",
     "MethodNotAllowed",
+    "answer",
     "api_limited",
+    "caller",
     "credentials",
-    "ctx",
+    "find",
     "no_content",
     "not_found",
-    "read",
     "read_body",
+    "write",
 ]
 
 GROUP = "tracker"
@@ -75,8 +79,33 @@ def no_content() -> Response:
     return Response(status_code=204)
 
 
-def ctx(principal: Principal) -> Context:
-    return Context(principal.name, CHANNEL, principal=principal)
+async def answer(request: Request, creds: Credentials, work: Callable[[Session], Any]) -> Response:
+    """``work`` in a read session, its result as JSON; None or an empty list is 204 with
+    no body (Tracker's answer for an id that names no record and a search without results)."""
+    body = await run_read_session(services_of(request), creds, work, channel=CHANNEL)
+    return no_content() if body is None or body == [] else json_response(body)
 
 
-read = run_read
+async def write(
+    request: Request, creds: Credentials, body: Any, work: Callable[[Session], Response]
+) -> Response:
+    """``work`` in a write session (an ``Idempotency-Key`` replays the first response of
+    the same request, ``body`` included)."""
+    return await run_write_session(request, services_of(request), creds, body, work, channel=CHANNEL)
+
+
+def caller(session: Session) -> Principal:
+    """The authenticated caller (a unit of work always binds one)."""
+    assert session.principal is not None
+    return session.principal
+
+
+def find(session: Session, type_name: str, record_id: int) -> dict[str, Any] | None:
+    """The record as the caller may see it, or None when there is none (an unknown type
+    and a refused read still raise)."""
+    try:
+        return session.get(type_name, record_id)
+    except NotFound as exc:
+        if not_found(exc):
+            return None
+        raise

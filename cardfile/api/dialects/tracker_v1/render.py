@@ -1,8 +1,8 @@
 """Records → Tracker JSON: GET bodies, search rows, and the small result bodies.
 
 A record arrives as ``engine.records.record_json`` (system fields plus every field); the
-names of linked records (``{id, name}``) and of users come from ``Names``, which loads
-them in one query per response.
+names of linked records (``{id, name}``) and of users come from ``Names``, which reads
+them through the engine's ``Names`` in one query per kind and response.
 """
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from cardfile.api.dialects.tracker_v1.parse import CUSTOM_PREFIX
+from cardfile.api.dialects.tracker_v1.parse import custom_field_id
 from cardfile.api.dialects.tracker_v1.spec import Key, Resource
 from cardfile.auth.principal import Principal
-from cardfile.auth.users import list_users
 from cardfile.engine.catalog import Catalog
-from cardfile.engine.search import records_by_id
+from cardfile.engine.names import Names as EngineNames
 from cardfile.schema.model import RecordType
 
 __all__ = ["Names", "custom_fields", "first", "render_record", "render_row", "result", "tracker_time"]
@@ -46,42 +43,26 @@ def display_name(type_name: str, data: Rec) -> str | None:
 
 
 class Names:
-    """Names of linked records and users, loaded on demand, once per response."""
+    """The engine's ``Names`` (only what the caller may see, each read once per response)
+    as the renderers ask for them: a linked record, its Tracker name, a user's name, the
+    user id of an actor."""
 
-    def __init__(self, conn: Connection, catalog: Catalog, principal: Principal | None) -> None:
-        self.conn = conn
-        self.catalog = catalog
-        self.principal = principal
-        self._records: dict[int, tuple[str, Rec] | None] = {}
-        self._users: dict[int, str] | None = None
-        self._user_ids: dict[str, int] = {}
+    def __init__(
+        self, names: Any, catalog: Catalog | None = None, principal: Principal | None = None
+    ) -> None:
+        """``names``: the engine's ``Names`` (documents.py still passes a connection, its
+        catalog and its principal instead)."""
+        self._names: EngineNames = names if catalog is None else EngineNames(names, catalog, principal)
 
     def load(self, records: Iterable[Rec], rt: RecordType) -> None:
-        """Fetch every record the given records link to, in one query."""
-        wanted: set[int] = set()
-        for rec in records:
-            for fd in rt:
-                v = rec.get(fd.name)
-                if fd.type == "lookup" and isinstance(v, int):
-                    wanted.add(v)
-                elif fd.type == "multi_lookup" and isinstance(v, list):
-                    wanted.update(x for x in v if isinstance(x, int))
-        self.fetch(wanted)
+        """Fetch every record and user the given records link to, in one query each."""
+        self._names.load(rt, records)
 
     def fetch(self, ids: Iterable[int]) -> None:
-        missing = [i for i in ids if i not in self._records]
-        if not missing:
-            return
-        found = records_by_id(self.conn, self.catalog, missing, self.principal)
-        for i in missing:
-            self._records[i] = found.get(i)
+        self._names.fetch(ids)
 
     def record(self, rid: Any) -> tuple[str, Rec] | None:
-        if not isinstance(rid, int):
-            return None
-        if rid not in self._records:
-            self.fetch([rid])
-        return self._records.get(rid)
+        return self._names.record(rid) if isinstance(rid, int) else None
 
     def name(self, rid: Any) -> str | None:
         found = self.record(rid)
@@ -91,19 +72,13 @@ class Names:
         found = self.record(rid)
         return found[1] if found else {}
 
-    def _load_users(self) -> dict[int, str]:
-        if self._users is None:
-            users = list_users(self.conn)
-            self._users = {u.id: u.name or u.email for u in users}
-            self._user_ids = {u.email: u.id for u in users}
-        return self._users
-
     def user(self, uid: Any) -> str | None:
-        return self._load_users().get(uid) if isinstance(uid, int) else None
+        who = self._names.person(uid) if isinstance(uid, int) else None
+        return who.name if who else None
 
     def user_id(self, actor: str | None) -> int | None:
-        self._load_users()
-        return self._user_ids.get(actor or "")
+        who = self._names.actor(actor) if actor else None
+        return who.id if who else None
 
 
 def first(v: Any) -> Any:
@@ -112,10 +87,7 @@ def first(v: Any) -> Any:
 
 
 def ref_json(names: Names, rid: Any) -> dict[str, Any] | None:
-    if not isinstance(rid, int):
-        return None
-    out: dict[str, Any] = {"id": rid, "name": names.name(rid)}
-    return out
+    return {"id": rid, "name": names.name(rid)} if isinstance(rid, int) else None
 
 
 def _key_json(key: Key, rec: Rec, names: Names) -> Any:
@@ -144,7 +116,8 @@ def _key_json(key: Key, rec: Rec, names: Names) -> Any:
 def custom_fields(rt: RecordType, rec: Rec, *, only_set: bool = False) -> list[dict[str, Any]]:
     out = []
     for fd in rt:
-        if not fd.name.startswith(CUSTOM_PREFIX) or not fd.name[len(CUSTOM_PREFIX) :].isdigit():
+        fid = custom_field_id(fd.name)
+        if fid is None:
             continue
         v = rec.get(fd.name)
         if only_set and v in (None, "", []):
@@ -155,7 +128,7 @@ def custom_fields(rt: RecordType, rec: Rec, *, only_set: bool = False) -> list[d
             v = "true" if v else "false"
         elif v is not None:
             v = str(v)
-        out.append({"id": int(fd.name[len(CUSTOM_PREFIX) :]), "name": fd.label or fd.name, "value": v})
+        out.append({"id": fid, "name": fd.label or fd.name, "value": v})
     return out
 
 

@@ -26,15 +26,14 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cardfile.api.dialects.tracker_v1.documents import attach_document, find, system_search
+from cardfile.api.dialects.tracker_v1.documents import attach_document, system_search
 from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
-from cardfile.api.dialects.tracker_v1.lists import add_to_longlist
+from cardfile.api.dialects.tracker_v1.lists import longlist_entry
 from cardfile.api.dialects.tracker_v1.parse import is_id
-from cardfile.api.dialects.tracker_v1.plumbing import CHANNEL, Caller, api_limited, read_body
+from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, find, read_body, write
 from cardfile.api.kit.files import body_limit, checked_kind, decode_file, store_file
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write_session
 from cardfile.engine.commands import CreateCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import Condition, Query
 from cardfile.engine.session import Session
@@ -138,7 +137,7 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
     key = await store_file(svc, data)
     source = body.get("source") or body.get("resourceSource")
 
-    def write(session: Session) -> Response:
+    def work(session: Session) -> Response:
         extra: dict[str, Any] = {"resume_received": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
         if status:
             extra["status"] = status
@@ -180,7 +179,7 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
                 ):
                     session.create(CreateCommand("opportunity_resource", tuple(sl)))
             else:
-                add_to_longlist(session, opp_id, rid, source=source or "Resume", applicant=True)
+                longlist_entry(session, opp_id, rid, source=source or "Resume", applicant=True)
         what = ", ".join(n.replace("_", " ") for n in parsed.found()) or "nothing"
         return json_response(
             {"success": True, "resourceId": rid, "returnCode": action.upper(),
@@ -188,4 +187,4 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
             201,
         )  # fmt: skip
 
-    return await run_write_session(request, svc, creds, {**body, "fileData": key}, write, channel=CHANNEL)
+    return await write(request, creds, {**body, "fileData": key}, work)

@@ -14,24 +14,21 @@ results; errors are RFC 9457 problem details (``errors.py``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.routing import APIRoute
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from cardfile.api.dialects.tracker_v1 import documents, lists, oauth, resume, skill_routes, webhooks
 from cardfile.api.dialects.tracker_v1.errors import SHAPE, duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.parse import (
-    CUSTOM_PREFIX,
     body_ops,
+    custom_field_id,
+    custom_field_name,
     is_id,
-    json_patch_object,
     parse_id,
     tracker_path,
 )
@@ -39,39 +36,39 @@ from cardfile.api.dialects.tracker_v1.plumbing import (
     GROUP,
     Caller,
     MethodNotAllowed,
+    answer,
     api_limited,
-    ctx,
+    caller,
+    find,
     no_content,
     not_found,
-    read,
     read_body,
+    write,
 )
 from cardfile.api.dialects.tracker_v1.render import Names, display_name, render_record, render_row, result
-from cardfile.api.dialects.tracker_v1.search import Query, parse_search
+from cardfile.api.dialects.tracker_v1.search import Search, parse_search
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES, Resource
 from cardfile.api.kit.credentials import Credentials
 from cardfile.api.kit.mount import api_app
+from cardfile.api.kit.patch import json_patch_object
+from cardfile.api.kit.paths import case_insensitive
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write
-from cardfile.auth.principal import Principal
-from cardfile.auth.users import get_user
+from cardfile.api.kit.units import run_read_session
 from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp, UpdateCommand
-from cardfile.engine.search import Condition, search_records
-from cardfile.errors import (
-    BadRequest,
-    FieldError,
-    NotFound,
-    ValidationFailed,
-)
+from cardfile.engine.query import Condition, Query
+from cardfile.engine.session import Session
+from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
 from cardfile.files import open_store
+from cardfile.schema.model import Schema
 from cardfile.services import Services
+from cardfile.tracker import RECORD_TYPES
 
 __all__ = ["GROUP", "create_app"]
 
 DEFAULT_LIMIT = "100/minute"
-T = TypeVar("T")
+SHORTLIST = "opportunity_resource"
 
 # What each resource answers (the seed's endpoints); anything else on a known resource is 405.
 OPS: dict[str, frozenset[str]] = {
@@ -89,9 +86,7 @@ OPS: dict[str, frozenset[str]] = {
     "invoice": frozenset({"create", "search", "get", "update", "delete"}),
     "user": frozenset({"search", "get"}),
 }
-# the widget letters of the record types, for MetaData/recordTypes and PartnerRecord
-LETTERS = {"client": "C", "contact": "N", "lead": "L", "opportunity": "O", "project": "P", "ticket": "T",
-           "resource": "R", "opportunity_resource": "X"}  # fmt: skip
+LETTERS = {type_name: letter for letter, type_name in RECORD_TYPES.items()}  # for MetaData/recordTypes
 
 
 # -- plumbing ------------------------------------------------------------------------------
@@ -117,33 +112,18 @@ def tracker_fields(res: Resource) -> Iterator[None]:
         raise ValidationFailed(errors, exc.detail, **exc.extra) from None
 
 
-def _search(
-    svc: Services, conn: Connection, principal: Principal, res: Resource, q: Query
-) -> list[dict[str, Any]] | None:
-    """One page of records, or None when the query cannot match (an unknown state name)."""
-    conds = list(q.conditions)
-    if q.status_names is not None:
-        ids = [
-            r["id"]
-            for r in search_records(
-                conn, svc.catalog, "setting", [Condition("name", "ieq", q.status_names)], page_size=500
-            )
-        ]
-        if not ids:
-            return None
-        conds.append(Condition("status", "in", ids))
-    return search_records(
-        conn,
-        svc.catalog,
-        res.type,
-        conds,
-        term=q.term,
-        sort=q.sort,
-        descending=q.desc,
-        page=q.page,
-        page_size=q.size,
-        principal=principal,
-    )
+def _search(session: Session, res: Resource, q: Search) -> list[dict[str, Any]]:
+    """One page of records; none when the query cannot match (an unknown state name)."""
+    if q.status_names is None:
+        return session.query(q.query(res.type)).items
+    named = Query("setting", (Condition("name", "ieq", q.status_names),), page=1, page_size=500)
+    ids = [r["id"] for r in session.acting_as(None).query(named).items]
+    return session.query(q.query(res.type, Condition("status", "in", ids))).items if ids else []
+
+
+def _linked(session: Session, type_name: str, field: str, rid: int, size: int = 500) -> list[dict[str, Any]]:
+    """The first ``size`` records of ``type_name`` whose ``field`` is ``rid``, by id."""
+    return session.query(Query(type_name, (Condition(field, "eq", rid),), page=1, page_size=size)).items
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -163,50 +143,7 @@ def create_app(svc: Services) -> ASGIApp:
         docs_url="/swagger/index.html",
         redoc_url=None,
     )
-    routes = [(r.path, frozenset(r.methods or ())) for r in router.routes if isinstance(r, APIRoute)]
-    return CaseInsensitivePaths(app, routes)
-
-
-class CaseInsensitivePaths:
-    """ASGI wrapper: a path that matches a route template whatever its case is rewritten
-    to the template's spelling (path parameters keep theirs), then routed as usual. The
-    first template of the request's method wins (``POST /api/v1/user/search`` is the
-    search, not ``GET /User/{userId}``); without one, the first of any method (so the
-    answer is 405)."""
-
-    def __init__(self, app: ASGIApp, routes: list[tuple[str, frozenset[str]]]) -> None:
-        self.app = app
-        self.templates: list[tuple[re.Pattern[str], list[str | None], frozenset[str]]] = []
-        for path, methods in routes:
-            parts: list[str | None] = [None if p.startswith("{") else p for p in path.strip("/").split("/")]
-            pattern = "/".join("([^/]+)" if p is None else re.escape(p) for p in parts)
-            self.templates.append((re.compile(f"^/{pattern}/?$", re.IGNORECASE), parts, methods))
-
-    def canonical(self, method: str, path: str) -> str:
-        fallback: str | None = None
-        for pattern, parts, methods in self.templates:
-            m = pattern.match(path)
-            if m is None:
-                continue
-            values = iter(m.groups())
-            fixed = "/" + "/".join(next(values) if p is None else p for p in parts)
-            if method in methods:
-                return fixed
-            if fallback is None:
-                fallback = fixed
-        return fallback or path
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            root = scope.get("root_path", "")
-            path = scope["path"]
-            inner = path[len(root) :] if root and path.startswith(root) else path
-            fixed = self.canonical(scope.get("method", "GET"), inner)
-            if fixed != inner:
-                scope = dict(scope)
-                scope["path"] = (root if path.startswith(root) else "") + fixed
-                scope["raw_path"] = scope["path"].encode()
-        await self.app(scope, receive, send)
+    return case_insensitive(app, router)
 
 
 router = APIRouter()
@@ -230,10 +167,9 @@ router.add_api_route("/api/Auth/ExchangeToken", oauth.exchange_token, methods=["
 
 @router.get("/api/v1/MetaData", tags=["MetaData"], dependencies=api_limited, summary="Gets full metadata")
 async def metadata(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
-
-    def work(conn: Connection, p: Principal) -> dict[str, Any]:
-        settings = search_records(conn, svc.catalog, "setting", sort="id", page_size=500, principal=p)
+    def work(session: Session) -> dict[str, Any]:
+        p, schema = caller(session), session.schema
+        settings = session.query(Query("setting", sort="id", page=1, page_size=500)).items
         lists: dict[str, list[dict[str, Any]]] = {}
         for s in settings:
             lists.setdefault(s.get("list") or "", []).append(
@@ -247,16 +183,15 @@ async def metadata(request: Request, creds: Caller) -> Response:
         return {
             "user": {"id": p.user_id, "name": p.name, "role": p.role},
             "access": {"scopes": sorted(p.scopes)},
-            "recordTypes": _record_types(svc, conn),
+            "recordTypes": _record_types(schema),
             "settings": lists,
-            "customFields": _custom_field_list(svc, conn),
+            "customFields": _custom_field_list(schema),
         }
 
-    return json_response(await read(svc, creds, work))
+    return await answer(request, creds, work)
 
 
-def _record_types(svc: Services, conn: Connection) -> list[dict[str, Any]]:
-    schema = svc.catalog.current(conn)
+def _record_types(schema: Schema) -> list[dict[str, Any]]:
     out = []
     for res in RESOURCES.values():
         rt = schema.get(res.type)
@@ -268,42 +203,40 @@ def _record_types(svc: Services, conn: Connection) -> list[dict[str, Any]]:
     return out
 
 
-def _custom_field_list(svc: Services, conn: Connection) -> list[dict[str, Any]]:
-    schema = svc.catalog.current(conn)
+def _custom_field_list(schema: Schema) -> list[dict[str, Any]]:
     out = []
     for res in RESOURCES.values():
-        rt = schema.get(res.type)
-        for fd in rt or ():
-            if fd.name.startswith(CUSTOM_PREFIX) and fd.name[len(CUSTOM_PREFIX) :].isdigit():
-                out.append({"id": int(fd.name[len(CUSTOM_PREFIX) :]), "name": fd.label or fd.name,
-                            "recordType": res.name, "fieldType": fd.type})  # fmt: skip
+        for fd in schema.get(res.type) or ():
+            if (fid := custom_field_id(fd.name)) is not None:
+                out.append(
+                    {"id": fid, "name": fd.label or fd.name, "recordType": res.name, "fieldType": fd.type}
+                )
     return out
 
 
 @router.get("/api/v1/MetaData/recordTypes", tags=["MetaData"], dependencies=api_limited,
             summary="Gets recordtype metadata")  # fmt: skip
 async def record_types(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
-    return json_response(await read(svc, creds, lambda conn, p: _record_types(svc, conn)))
+    return json_response(
+        await run_read_session(services_of(request), creds, lambda s: _record_types(s.schema))
+    )
 
 
 @router.get("/api/v1/CustomFields/{Id}", tags=["CustomFields"], dependencies=api_limited,
             summary="Gets list values of a custom field list given a field list id")  # fmt: skip
 async def custom_field_values(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     fid = parse_id(Id)
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        schema = svc.catalog.current(conn)
+    def work(session: Session) -> list[dict[str, Any]]:
+        schema = session.schema
         for res in RESOURCES.values():
             rt = schema.get(res.type)
-            fd = rt.get(f"{CUSTOM_PREFIX}{fid}") if rt else None
+            fd = rt.get(custom_field_name(fid)) if rt else None
             if fd is not None:
                 return [{"id": i, "value": o.key, "name": o.label} for i, o in enumerate(fd.options, 1)]
         return []
 
-    values = await read(svc, creds, work)
-    return json_response(values) if values else no_content()
+    return await answer(request, creds, work)
 
 
 @router.post("/api/v1/{resource}/Search/CustomField", tags=["Search"], dependencies=api_limited,
@@ -317,61 +250,52 @@ async def search_custom_field(resource: str, request: Request, creds: Caller) ->
 @router.post("/api/v1/TimesheetEntries/bulk", tags=["TimesheetEntries"], dependencies=api_limited,
              summary="Bulk add new records (all or none)")  # fmt: skip
 async def timesheet_bulk(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
     res = RESOURCES["timesheetentries"]
     body = await read_body(request)
     if not isinstance(body, list):
         raise BadRequest("the body must be a JSON array of timesheet entries")
-    svc.engine.check_batch_size(len(body))
+    services_of(request).engine.check_batch_size(len(body))
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        rt = svc.catalog.record_type(conn, res.type)
+    def work(session: Session) -> Response:
+        rt = session.record_type(res.type)
         cmds = [CreateCommand(res.type, tuple(body_ops(res, rt, item))) for item in body]
-        results = svc.engine.run_batch(
-            cmds, lambda c, cmd: svc.engine.create(cmd, ctx(principal), c), all_or_none=True, conn=conn
-        )
+        results = session.batch(cmds, lambda s, cmd: s.create(cmd), all_or_none=True)
         ids = [r.id for r in results if not isinstance(r, Exception)]
         return json_response(result(ids[0] if ids else None, f"{len(ids)} records created"), 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
 @router.get("/api/v1/PartnerRecord/{PartnerRecordId}/Partner/{PartnerId}", tags=["PartnerRecord"],
             dependencies=api_limited, summary="Gets a list of existing records from the partners external id")  # fmt: skip
 async def partner_records(PartnerRecordId: str, PartnerId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     partner = parse_id(PartnerId, "PartnerId")
     res = RESOURCES["partnerrecord"]
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        conds = [
+    def work(session: Session) -> list[dict[str, Any]]:
+        conds = (
             Condition("partner_record_id", "eq", PartnerRecordId),
             Condition("partner_id", "eq", partner),
-        ]
-        recs = search_records(conn, svc.catalog, res.type, conds, page_size=500, principal=p)
+        )
+        recs = session.query(Query(res.type, conds, page=1, page_size=500)).items
         return [{"id": r["id"], "partnerId": r.get("partner_id"), "partnerRecordId": r.get("partner_record_id"),
                  "recordType": r.get("record_type"), "recordId": r.get("record_id")} for r in recs]  # fmt: skip
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.post("/api/v1/Project/Opportunity/{Id}", tags=["Project"], dependencies=api_limited,
              summary="Creates a new project record from an existing opportunity")  # fmt: skip
 async def project_from_opportunity(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     opp_id = parse_id(Id)
     copied = ("client", "contact", "territory", "department", "source", "telephone", "mobile_phone", "fax",
               "email", "owner", "owners", "tag_text")  # fmt: skip
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        try:
-            opp = svc.engine.get("opportunity", opp_id, conn, principal)
-        except NotFound as exc:
-            if not not_found(exc):
-                raise
-            raise BadRequest(f"no opportunity with id {opp_id}", field="Id") from None
-        rt = svc.catalog.record_type(conn, "project")
+    def work(session: Session) -> Response:
+        opp = find(session, "opportunity", opp_id)
+        if opp is None:
+            raise BadRequest(f"no opportunity with id {opp_id}", field="Id")
+        rt = session.record_type("project")
         ops = [
             FieldOp("name", "set", opp.get("name") or f"Opportunity {opp_id}"),
             FieldOp("opportunity", "set", opp_id),
@@ -382,46 +306,38 @@ async def project_from_opportunity(Id: str, request: Request, creds: Caller) -> 
                 if f == "owners":
                     v = [{k: x for k, x in row.items() if k != "id"} for row in v]
                 ops.append(FieldOp(f, "set", v))
-        created = svc.engine.create(CreateCommand("project", tuple(ops)), ctx(principal), conn)
+        created = session.create(CreateCommand("project", tuple(ops)))
         return json_response(result(created.id, "Project created successfully"), 201)
 
-    return await run_write(request, svc, creds, None, write)
-
-
-async def _ids_of(
-    request: Request, creds: Caller, type_name: str, field: str, rid: int
-) -> list[dict[str, Any]]:
-    svc = services_of(request)
-    return await read(
-        svc,
-        creds,
-        lambda conn, p: search_records(
-            conn, svc.catalog, type_name, [Condition(field, "eq", rid)], page_size=500, principal=p
-        ),
-    )
+    return await write(request, creds, None, work)
 
 
 @router.get("/api/v1/Project/{Id}/Activities", tags=["Project"], dependencies=api_limited,
             summary="Gets associated project activities/tasks for this project")  # fmt: skip
 async def project_activities(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    recs = await _ids_of(request, creds, "project_activity", "project", parse_id(Id))
-    return json_response([r["id"] for r in recs]) if recs else no_content()
+    pid = parse_id(Id)
+    return await answer(
+        request, creds, lambda s: [r["id"] for r in _linked(s, "project_activity", "project", pid)]
+    )
 
 
 @router.get("/api/v1/ProjectActivity/{Id}/Resources", tags=["ProjectActivity"], dependencies=api_limited,
             summary="Gets project activity resources")  # fmt: skip
 async def activity_resources(Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    recs = await _ids_of(request, creds, "project_activity_resource", "project_activity", parse_id(Id))
-    rows = [{"projectActivityResourceId": r["id"], "projectActivityId": r.get("project_activity"),
-             "resourceId": r.get("resource"), "payRate": r.get("pay_rate"), "startDate": r.get("start_date"),
-             "endDate": r.get("end_date"), "chargeRate": r.get("charge_rate")} for r in recs]  # fmt: skip
-    return json_response(rows) if rows else no_content()
+    aid = parse_id(Id)
+
+    def work(session: Session) -> list[dict[str, Any]]:
+        recs = _linked(session, "project_activity_resource", "project_activity", aid)
+        return [{"projectActivityResourceId": r["id"], "projectActivityId": r.get("project_activity"),
+                 "resourceId": r.get("resource"), "payRate": r.get("pay_rate"), "startDate": r.get("start_date"),
+                 "endDate": r.get("end_date"), "chargeRate": r.get("charge_rate")} for r in recs]  # fmt: skip
+
+    return await answer(request, creds, work)
 
 
 @router.post("/api/v1/OpportunityResource", tags=["OpportunityResource"], dependencies=api_limited,
              summary="Adds a resource to an opportunity's shortlist")  # fmt: skip
 async def shortlist_add(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
     body = await read_body(request)
     if not isinstance(body, Mapping):
         raise BadRequest("the body must be a JSON object")
@@ -437,17 +353,11 @@ async def shortlist_add(request: Request, creds: Caller) -> Response:
     if unknown:
         raise BadRequest(f"unknown member(s): {', '.join(unknown)[:200]}")
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        names = Names(conn, svc.catalog, principal)
-        names.fetch([resource_id, *opp_ids])
-        res_rec = names.record(resource_id)
-        if res_rec is None or res_rec[0] != "resource":
-            raise BadRequest(f"no resource with id {resource_id}", field="resourceId")
-        first: tuple[int, dict[str, Any]] | None = None
-        for opp_id in dict.fromkeys(opp_ids):
-            opp = names.record(opp_id)
-            if opp is None or opp[0] != "opportunity":
-                raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityIds")
+    def work(session: Session) -> Response:
+        names = Names(session.names())
+        candidate, opportunities = lists.candidates(names, resource_id, opp_ids, "opportunityIds")
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for opp_id, opp in opportunities:
             ops = [FieldOp("resource", "set", resource_id), FieldOp("opportunity", "set", opp_id),
                    FieldOp("active_record", "set", True)]  # fmt: skip
             if status:
@@ -459,39 +369,32 @@ async def shortlist_add(request: Request, creds: Caller) -> Response:
             with duplicate_as_conflict(
                 f"resource {resource_id} is on the shortlist of opportunity {opp_id} already"
             ):
-                created = svc.engine.create(
-                    CreateCommand("opportunity_resource", tuple(ops)), ctx(principal), conn
-                )
-            if first is None:
-                first = (created.id, opp[1])
-        assert first is not None
-        opp_data = first[1]
+                entries.append((session.create(CreateCommand(SHORTLIST, tuple(ops))).id, opp))
+        entry_id, opp_data = entries[0]
         return json_response(
             {
                 "success": True,
                 "namedAccount": names.name(opp_data.get("client")),
-                "namedResource": display_name("resource", res_rec[1]),
+                "namedResource": display_name("resource", candidate),
                 "namedOpportunity": opp_data.get("name"),
                 "reason": "",
-                "opportunityResourceId": first[0],
+                "opportunityResourceId": entry_id,
                 "placementSource": body.get("placementSource"),
             },
             201,
         )
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
 @router.get("/api/v1/OpportunityResource/Shortlist/{opportunityId}", tags=["OpportunityResource"],
             dependencies=api_limited, summary="Gets a opportunity short list")  # fmt: skip
 async def shortlist(opportunityId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     opp_id = parse_id(opportunityId, "opportunityId")
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        recs = search_records(conn, svc.catalog, "opportunity_resource", [Condition("opportunity", "eq", opp_id)],
-                              page_size=500, principal=p)  # fmt: skip
-        names = Names(conn, svc.catalog, p)
+    def work(session: Session) -> list[dict[str, Any]]:
+        recs = _linked(session, SHORTLIST, "opportunity", opp_id)
+        names = Names(session.names())
         names.fetch([r["resource"] for r in recs if is_id(r.get("resource"))])
         rows = []
         for r in recs:
@@ -505,51 +408,37 @@ async def shortlist(opportunityId: str, request: Request, creds: Caller) -> Resp
             })  # fmt: skip
         return rows
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.delete("/api/v1/Opportunity/{OpportunityId}/shortlist/resource/{ResourceId}", tags=["Opportunity"],
                dependencies=api_limited, summary="Removes a resource from an opportunity's shortlist")  # fmt: skip
 async def shortlist_remove(OpportunityId: str, ResourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     opp_id, res_id = parse_id(OpportunityId, "OpportunityId"), parse_id(ResourceId, "ResourceId")
-
-    def write(conn: Connection, principal: Principal) -> Response:
-        recs = search_records(conn, svc.catalog, "opportunity_resource",
-                              [Condition("opportunity", "eq", opp_id), Condition("resource", "eq", res_id)],
-                              principal=principal)  # fmt: skip
-        if not recs:
-            return no_content()
-        for r in recs:
-            svc.engine.delete(DeleteCommand("opportunity_resource", r["id"]), ctx(principal), conn)
-        return json_response(result(recs[0]["id"], "Resource removed from the shortlist"))
-
-    return await run_write(request, svc, creds, None, write)
+    removed = "Resource removed from the shortlist"
+    return await write(
+        request, creds, None, lambda s: lists.remove_entries(s, SHORTLIST, opp_id, res_id, removed)
+    )
 
 
 @router.get(
     "/api/v1/User/{userId}", tags=["User"], dependencies=api_limited, summary="Gets an existing user record"
 )
 async def user_get(userId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     uid = parse_id(userId, "userId")
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        try:
-            user = get_user(conn, user_id=uid)
-        except NotFound:
-            user = None
-        mine = [Condition("user", "eq", uid)]
-        found = search_records(conn, svc.catalog, "user_profile", mine, principal=p)
+    def work(session: Session) -> dict[str, Any] | None:
+        found_names = session.names()
+        user = next(iter(found_names.people([uid], ())), None)
+        found = _linked(session, "user_profile", "user", uid, 1)
         if not found:  # a profile the caller may not list: reading it says why (a system user's: 403)
-            hidden = search_records(conn, svc.catalog, "user_profile", mine, page_size=1)
-            found = [svc.engine.get("user_profile", hidden[0]["id"], conn, p)] if hidden else []
+            hidden = _linked(session.acting_as(None), "user_profile", "user", uid, 1)
+            found = [session.get("user_profile", hidden[0]["id"])] if hidden else []
         prof = found[0] if found else None
         if user is None and prof is None:
             return None
         prof = prof or {}
-        names = Names(conn, svc.catalog, p)
+        names = Names(found_names)
         refs = [prof.get(k) for k in ("user_group", "department", "territory", "user_team", "timezone")]
         names.fetch(v for v in refs if is_id(v))
 
@@ -571,8 +460,7 @@ async def user_get(userId: str, request: Request, creds: Caller) -> Response:  #
             "lastLogon": prof.get("last_logon"),
         }
 
-    body = await read(svc, creds, work)
-    return json_response(body) if body is not None else no_content()
+    return await answer(request, creds, work)
 
 
 # part 2 (issue #10): documents, résumés, skills, the long list, webhooks
@@ -587,22 +475,20 @@ for _part in (documents.router, resume.router, skill_routes.router, lists.router
 async def _do_search(
     resource: str, request: Request, creds: Credentials, *, custom_field: bool = False
 ) -> Response:
-    svc = services_of(request)
     res = resource_of(resource, "search")
     body = await read_body(request, required=False)
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        rt = svc.catalog.record_type(conn, res.type)
-        q = parse_search(res, rt, body, p, custom_field=custom_field)
-        recs = _search(svc, conn, p, res, q)
+    def work(session: Session) -> list[dict[str, Any]]:
+        rt = session.record_type(res.type)
+        q = parse_search(res, rt, body, caller(session), custom_field=custom_field)
+        recs = _search(session, res, q)
         if not recs:
             return []
-        names = Names(conn, svc.catalog, p)
+        names = Names(session.names())
         names.load(recs, rt)
         return [render_row(res, rt, r, names, include_custom=q.include_custom) for r in recs]
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.post("/api/v1/{resource}/Search", tags=["Search"], dependencies=api_limited,
@@ -613,42 +499,36 @@ async def search(resource: str, request: Request, creds: Caller) -> Response:
 
 @router.post("/api/v1/{resource}", tags=["Records"], dependencies=api_limited, summary="Creates a new record")
 async def create(resource: str, request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
     res = resource_of(resource, "create")
     body = await read_body(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        rt = svc.catalog.record_type(conn, res.type)
+    def work(session: Session) -> Response:
+        rt = session.record_type(res.type)
         ops = tuple(body_ops(res, rt, body))
         with tracker_fields(res):
-            created = svc.engine.create(CreateCommand(res.type, ops), ctx(principal), conn)
+            created = session.create(CreateCommand(res.type, ops))
         return json_response(result(created.id, "Record created successfully"), 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
 @router.get(
     "/api/v1/{resource}/{Id}", tags=["Records"], dependencies=api_limited, summary="Gets an existing record"
 )
 async def get(resource: str, Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     res = resource_of(resource, "get")
     rid = parse_id(Id)
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        try:
-            rec = svc.engine.get(res.type, rid, conn, p)
-        except NotFound as exc:
-            if not_found(exc):
-                return None
-            raise
-        rt = svc.catalog.record_type(conn, res.type)
-        names = Names(conn, svc.catalog, p)
+    def work(session: Session) -> dict[str, Any] | None:
+        rec = find(session, res.type, rid)
+        if rec is None:
+            return None
+        rt = session.record_type(res.type)
+        names = Names(session.names())
         names.load([rec], rt)
         out = render_record(res, rt, rec, names)
         if res.name == "Resource":
-            partners = search_records(conn, svc.catalog, "partner_record", [Condition("record_id", "eq", rid)],
-                                      page_size=100, principal=p)  # fmt: skip
+            partners = _linked(session, "partner_record", "record_id", rid, 100)
             out["partnerRecords"] = [
                 {"partnerId": x.get("partner_id"), "partnerRecordId": x.get("partner_record_id"), "recordId": rid,
                  "recordType": x.get("record_type"), "partnerName": x.get("partner_name")}
@@ -656,50 +536,47 @@ async def get(resource: str, Id: str, request: Request, creds: Caller) -> Respon
             ]  # fmt: skip
         return out
 
-    body = await read(svc, creds, work)
-    return json_response(body) if body is not None else no_content()
+    return await answer(request, creds, work)
 
 
 @router.patch("/api/v1/{resource}/{Id}", tags=["Records"], dependencies=api_limited,
               summary="Updates an existing record (a partial object)")  # fmt: skip
 async def update(resource: str, Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     res = resource_of(resource, "update")
     rid = parse_id(Id)
     body = await read_body(request)
     if isinstance(body, list):  # RFC 6902 operations: the partial object they stand for
         body = json_patch_object(body)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        rt = svc.catalog.record_type(conn, res.type)
+    def work(session: Session) -> Response:
+        rt = session.record_type(res.type)
         ops = body_ops(res, rt, body)
         try:
             with tracker_fields(res):
-                svc.engine.update(UpdateCommand(res.type, rid, tuple(ops)), ctx(principal), conn)
+                session.update(UpdateCommand(res.type, rid, tuple(ops)))
         except NotFound as exc:
             if not_found(exc):
                 return no_content()
             raise
         return json_response(result(rid, "Record updated"))
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
 @router.delete(
     "/api/v1/{resource}/{Id}", tags=["Records"], dependencies=api_limited, summary="Deletes a record"
 )
 async def delete(resource: str, Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     res = resource_of(resource, "delete")
     rid = parse_id(Id)
 
-    def write(conn: Connection, principal: Principal) -> Response:
+    def work(session: Session) -> Response:
         try:
-            svc.engine.delete(DeleteCommand(res.type, rid), ctx(principal), conn)
+            session.delete(DeleteCommand(res.type, rid))
         except NotFound as exc:
             if not_found(exc):
                 return no_content()
             raise
         return json_response(result(rid, "Record deleted"))
 
-    return await run_write(request, svc, creds, None, write)
+    return await write(request, creds, None, work)

@@ -1,4 +1,4 @@
-"""Tracker ``…/Search`` bodies → ``engine.search`` conditions.
+"""Tracker ``…/Search`` bodies → the engine's ``Query``.
 
 Every member is optional; ``null`` is the same as absent. ``maxResults`` (default 10, at
 most 500) and ``pageNumber`` (default 1) page the result; ``sortBy`` names a key of the
@@ -19,12 +19,12 @@ from cardfile.api.dialects.tracker_v1.parse import custom_field_name, custom_val
 from cardfile.api.dialects.tracker_v1.render import ROWS
 from cardfile.api.dialects.tracker_v1.spec import Resource, snake
 from cardfile.auth.principal import Principal
-from cardfile.engine.search import Condition
+from cardfile.engine.query import Condition, Query
 from cardfile.errors import BadRequest
 from cardfile.fieldtypes import registry
 from cardfile.schema.model import RecordType
 
-__all__ = ["Query", "parse_search"]
+__all__ = ["Search", "parse_search"]
 
 MAX_RESULTS = 500
 _SYSTEM_SORTS = {"@id": "id", "@created": "created_at", "@updated": "modified_at"}
@@ -32,7 +32,7 @@ _NAME_SORTS = {"contact": "surname", "resource": "surname", "user_profile": "ful
 
 
 @dataclass
-class Query:
+class Search:
     term: str | None = None
     page: int = 1
     size: int = 10
@@ -41,6 +41,13 @@ class Query:
     include_custom: bool = False
     conditions: list[Condition] = field(default_factory=list)
     status_names: str | None = None  # state: resolve status ids by this name
+
+    def query(self, type_name: str, *more: Condition) -> Query:
+        """The engine's query of this search over ``type_name``, with ``more`` conditions."""
+        return Query(
+            type_name, (*self.conditions, *more), sort=self.sort, descending=self.desc, page=self.page,
+            page_size=self.size, term=self.term,
+        )  # fmt: skip
 
 
 def _get(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) -> Any:
@@ -119,13 +126,13 @@ def _sort_field(res: Resource, rt: RecordType, sort_by: str) -> str:
 
 def parse_search(
     res: Resource, rt: RecordType, body: Any, principal: Principal, *, custom_field: bool = False
-) -> Query:
+) -> Search:
     """The query of one search body; malformed members are a 400."""
     if body is None:
         body = {}
     if not isinstance(body, Mapping):
         raise BadRequest("the search body must be a JSON object")
-    q = Query()
+    q = Search()
     size = _get(body, "maxResults", int)
     if size is not None:
         if not 1 <= size <= MAX_RESULTS:

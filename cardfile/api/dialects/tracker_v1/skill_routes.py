@@ -17,32 +17,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
     Caller,
+    answer,
     api_limited,
-    ctx,
+    find,
     no_content,
-    not_found,
-    read,
     read_body,
+    write,
 )
 from cardfile.api.dialects.tracker_v1.render import result
 from cardfile.api.kit.responses import json_response
-from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write
-from cardfile.auth.principal import Principal
 from cardfile.engine.commands import FieldOp, UpdateCommand
-from cardfile.engine.query import Query, all_records
+from cardfile.engine.query import Condition, Query
 from cardfile.engine.results import WriteResult
-from cardfile.engine.search import Condition, search_records
-from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
+from cardfile.engine.session import Session
+from cardfile.errors import BadRequest, FieldError, ValidationFailed
 from cardfile.fieldtypes.base import InvalidValue
 from cardfile.fieldtypes.skills import QUICK, quick_choice
-from cardfile.services import Services
 from cardfile.tracker import skills as sk
 
 __all__ = ["router"]
@@ -80,19 +75,18 @@ def _skill_row(s: Mapping[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _all(
-    svc: Services, conn: Connection, type_name: str, conds: list[Condition], p: Principal
+def _skills(
+    session: Session, *conds: Condition, sort: str | None = None, page: int = 1, size: int = 10
 ) -> list[dict[str, Any]]:
-    return list(all_records(conn, svc.catalog, Query(type_name, tuple(conds)), p))
+    """Page ``page`` of the ``skill`` records matching ``conds``, ``size`` to a page."""
+    return session.query(Query("skill", conds, sort=sort, page=page, page_size=size)).items
 
 
 @router.get("/api/v1/MetaData/Skills/Hierarchy", tags=["MetaData"], dependencies=api_limited,
             summary="Gets skill categories and areas (lightweight hierarchy without skills)")  # fmt: skip
 async def hierarchy(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
-
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        areas = _all(svc, conn, "skill_area", [], p)
+    def work(session: Session) -> list[dict[str, Any]]:
+        areas = session.all_records(Query("skill_area"))
         cats: dict[str, list[dict[str, Any]]] = {}
         for a in sorted(areas, key=lambda a: (a.get("order") is None, a.get("order") or 0, a["id"])):
             cats.setdefault(a.get("category") or "", []).append(
@@ -100,70 +94,57 @@ async def hierarchy(request: Request, creds: Caller) -> Response:
             )
         return [{"category": c or None, "areas": v} for c, v in sorted(cats.items())]
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/MetaData/Skills/Areas/{areaId}/Skills", tags=["MetaData"], dependencies=api_limited,
             summary="Gets paginated skills for a specific area (pageNumber, maxResults)")  # fmt: skip
 async def area_skills(areaId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     area = parse_id(areaId, "areaId")
     page, size = _page(request)
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        got = search_records(conn, svc.catalog, "skill", [Condition("skill_area", "eq", area)], sort="name",
-                             page=page, page_size=size, principal=p)  # fmt: skip
+    def work(session: Session) -> list[dict[str, Any]]:
+        got = _skills(session, Condition("skill_area", "eq", area), sort="name", page=page, size=size)
         return [_skill_row(s) for s in got]
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/MetaData/Skills/Search", tags=["MetaData"], dependencies=api_limited,
             summary="Gets paginated skills with search across all areas (searchTerm, pageNumber, maxResults)")  # fmt: skip
 async def skills_search(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
     page, size = _page(request)
     q = {k.lower(): v for k, v in request.query_params.items()}
     term = (q.get("searchterm") or q.get("search") or q.get("term") or q.get("name") or "").strip()
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
+    def work(session: Session) -> list[dict[str, Any]]:
         conds = [Condition("name", "contains", term)] if term else []
-        got = search_records(
-            conn, svc.catalog, "skill", conds, sort="name", page=page, page_size=size, principal=p
-        )
-        return [_skill_row(s) for s in got]
+        return [_skill_row(s) for s in _skills(session, *conds, sort="name", page=page, size=size)]
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/MetaData/Skills/Areas/{areaId}/Count", tags=["MetaData"], dependencies=api_limited,
             summary="Gets skills count for a specific area")  # fmt: skip
 async def area_count(areaId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     area = parse_id(areaId, "areaId")
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        if not search_records(conn, svc.catalog, "skill_area", [Condition("id", "eq", area)], principal=p):
+    def work(session: Session) -> dict[str, Any] | None:
+        if not session.query(Query("skill_area", (Condition("id", "eq", area),), page_size=1)).items:
             return None
         q = Query("skill", (Condition("skill_area", "eq", area),), page_size=1, with_total=True)
-        n = svc.engine.query(q, conn, p).total
-        return {"areaId": area, "count": n}
+        return {"areaId": area, "count": session.query(q).total}
 
-    body = await read(svc, creds, work)
-    return json_response(body) if body is not None else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/MetaData/Skills/List/{skillListId}", tags=["MetaData"], dependencies=api_limited,
             summary="Gets skill list with its associated values")  # fmt: skip
 async def skill_list(skillListId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     sid = parse_id(skillListId, "skillListId")
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        got = search_records(conn, svc.catalog, "skill", [Condition("id", "eq", sid)], principal=p)
+    def work(session: Session) -> dict[str, Any] | None:
+        got = _skills(session, Condition("id", "eq", sid))
         if not got or sk.kind_of(got[0]) != "list":
             return None
         s = got[0]
@@ -173,8 +154,7 @@ async def skill_list(skillListId: str, request: Request, creds: Caller) -> Respo
         return {"skillListId": sid, "name": s.get("name"),
                 "values": [{"skillValueId": r["id"], "value": r.get("value"), "order": r.get("order")} for r in values]}  # fmt: skip
 
-    body = await read(svc, creds, work)
-    return json_response(body) if body is not None else no_content()
+    return await answer(request, creds, work)
 
 
 # -- a resource's skills ----------------------------------------------------------------------
@@ -185,28 +165,13 @@ def _entry_json(e: sk.SkillEntry, skills: Mapping[int, Mapping[str, Any]]) -> di
             "skillValueId": e.value_id, "skillValue": e.value, "skillType": e.kind}  # fmt: skip
 
 
-def _entries(
-    svc: Services, conn: Connection, rec: Mapping[str, Any]
-) -> tuple[list[sk.SkillEntry], dict[int, Any]]:
+def _entries(session: Session, rec: Mapping[str, Any]) -> tuple[list[sk.SkillEntry], dict[int, Any]]:
     ids = [int(i) for i in rec.get("quick_skills") or ()] + [
         int(r["skill"]) for r in rec.get("skills") or () if r.get("skill") is not None
     ]
-    found = (
-        search_records(conn, svc.catalog, "skill", [Condition("id", "in", sorted(set(ids)))], page_size=500)
-        if ids
-        else []
-    )
+    found = _skills(session.acting_as(None), Condition("id", "in", sorted(set(ids))), size=500) if ids else []
     skills = {int(x["id"]): x for x in found}
     return sk.entries_of(rec, skills), skills
-
-
-def _resource(svc: Services, conn: Connection, p: Principal, rid: int) -> dict[str, Any] | None:
-    try:
-        return svc.engine.get("resource", rid, conn, p)
-    except NotFound as exc:
-        if not_found(exc):
-            return None
-        raise
 
 
 def _items(body: Any) -> list[Mapping[str, Any]]:
@@ -263,21 +228,20 @@ def _item_index(e: FieldError) -> int:
     return int(m.group(1)) if m else -1
 
 
-def _resolve(svc: Services, conn: Connection, items: list[Mapping[str, Any]]) -> _Skills:
+def _resolve(session: Session, items: list[Mapping[str, Any]]) -> _Skills:
     """Each item's skill, found by id or name; a quick skill's Yes or No. The values of the
     other skills are judged by the engine (the ``skill_value`` field type)."""
     out = _Skills()
+    system = session.acting_as(None)
     for n, item in enumerate(items):
         where = f"skills[{n}]"
         sid, name = item.get("skillId"), item.get("skillName")
         skill: Mapping[str, Any] | None = None
         if is_id(sid) and sid > 0:
-            got = search_records(conn, svc.catalog, "skill", [Condition("id", "eq", sid)])
+            got = _skills(system, Condition("id", "eq", sid))
             skill = got[0] if got else None
         elif sid in (None, 0) and isinstance(name, str) and name.strip():
-            got = search_records(
-                conn, svc.catalog, "skill", [Condition("name", "ieq", name.strip())], page_size=2
-            )
+            got = _skills(system, Condition("name", "ieq", name.strip()), size=2)
             skill = got[0] if len(got) == 1 else None
         else:
             out.errors.append(
@@ -311,117 +275,102 @@ def _resolve(svc: Services, conn: Connection, items: list[Mapping[str, Any]]) ->
     return out
 
 
-def _update(
-    svc: Services, conn: Connection, p: Principal, rid: int, ops: list[FieldOp], dry: bool = False
-) -> WriteResult | None:
-    if not ops:
-        return None
-    return svc.engine.update(UpdateCommand("resource", rid, tuple(ops), validate_only=dry), ctx(p), conn)
+def _update(session: Session, rid: int, ops: list[FieldOp], dry: bool = False) -> WriteResult | None:
+    return session.update(UpdateCommand("resource", rid, tuple(ops), validate_only=dry)) if ops else None
 
 
 @router.post("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
              summary="Adds or updates multiple skills for a resource")  # fmt: skip
 async def skills_add(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     rid = parse_id(resourceId, "resourceId")
     body = await read_body(request)
     items = _items(body)
 
-    def write(conn: Connection, p: Principal) -> Response:
-        rec = _resource(svc, conn, p, rid)
-        if rec is None:
+    def work(session: Session) -> Response:
+        if find(session, "resource", rid) is None:
             return no_content()
-        got = _resolve(svc, conn, items)
+        got = _resolve(session, items)
         ops = sk.change_ops(got.quick, got.values)
-        got.write(lambda dry: _update(svc, conn, p, rid, ops, dry))
+        got.write(lambda dry: _update(session, rid, ops, dry))
         return json_response(result(rid, "Skills added successfully"), 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
 @router.put("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
             summary="Replaces all skills for a resource with the provided skills")  # fmt: skip
 async def skills_replace(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     rid = parse_id(resourceId, "resourceId")
     body = await read_body(request)
     items = _items(body)
 
-    def write(conn: Connection, p: Principal) -> Response:
-        rec = _resource(svc, conn, p, rid)
-        if rec is None:
+    def work(session: Session) -> Response:
+        if find(session, "resource", rid) is None:
             return no_content()
-        got = _resolve(svc, conn, items)
+        got = _resolve(session, items)
         ops = sk.replace_ops([s for s, on in got.quick.items() if on], got.values)
-        got.write(lambda dry: _update(svc, conn, p, rid, ops, dry))
+        got.write(lambda dry: _update(session, rid, ops, dry))
         return json_response(result(rid, "Skills updated successfully"))
 
-    return await run_write(request, svc, creds, body, write)
+    return await write(request, creds, body, work)
 
 
 @router.delete("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
                summary="Deletes all skills for a resource")  # fmt: skip
 async def skills_clear(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     rid = parse_id(resourceId, "resourceId")
 
-    def write(conn: Connection, p: Principal) -> Response:
-        rec = _resource(svc, conn, p, rid)
-        if rec is None:
+    def work(session: Session) -> Response:
+        if find(session, "resource", rid) is None:
             return no_content()
-        _update(svc, conn, p, rid, sk.clear_ops())
+        _update(session, rid, sk.clear_ops())
         return json_response(result(rid, "Skills deleted successfully"))
 
-    return await run_write(request, svc, creds, None, write)
+    return await write(request, creds, None, work)
 
 
 @router.get("/api/v1/Resource/{resourceId}/Skills", tags=["Resource"], dependencies=api_limited,
             summary="Gets all skills for a resource")  # fmt: skip
 async def skills_get(resourceId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     rid = parse_id(resourceId, "resourceId")
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        rec = _resource(svc, conn, p, rid)
+    def work(session: Session) -> dict[str, Any] | None:
+        rec = find(session, "resource", rid)
         if rec is None:
-            return []
-        entries, skills = _entries(svc, conn, rec)
-        return [_entry_json(e, skills) for e in entries]
+            return None
+        entries, skills = _entries(session, rec)
+        rows = [_entry_json(e, skills) for e in entries]
+        return {"skills": rows} if rows else None
 
-    rows = await read(svc, creds, work)
-    return json_response({"skills": rows}) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/Resource/{resourceId}/Skills/{skillId}", tags=["Resource"], dependencies=api_limited,
             summary="Gets a specific skill for a resource by resource ID and skill ID")  # fmt: skip
 async def skill_get(resourceId: str, skillId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     rid, sid = parse_id(resourceId, "resourceId"), parse_id(skillId, "skillId")
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        rec = _resource(svc, conn, p, rid)
+    def work(session: Session) -> dict[str, Any] | None:
+        rec = find(session, "resource", rid)
         if rec is None:
             return None
-        entries, skills = _entries(svc, conn, rec)
+        entries, skills = _entries(session, rec)
         return next((_entry_json(e, skills) for e in entries if e.skill_id == sid), None)
 
-    body = await read(svc, creds, work)
-    return json_response(body) if body is not None else no_content()
+    return await answer(request, creds, work)
 
 
 @router.delete("/api/v1/Resource/{resourceId}/Skills/{skillId}", tags=["Resource"], dependencies=api_limited,
                summary="Deletes a specific skill for a resource by resource ID and skill ID")  # fmt: skip
 async def skill_delete(resourceId: str, skillId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     rid, sid = parse_id(resourceId, "resourceId"), parse_id(skillId, "skillId")
 
-    def write(conn: Connection, p: Principal) -> Response:
-        rec = _resource(svc, conn, p, rid)
-        if rec is None:
+    def work(session: Session) -> Response:
+        if find(session, "resource", rid) is None:
             return no_content()
-        out = _update(svc, conn, p, rid, sk.remove_ops(sid))
+        out = _update(session, rid, sk.remove_ops(sid))
         if out is None or not out.changes:  # the resource does not have this skill
             return no_content()
         return json_response(result(rid, "Skill deleted successfully"))
 
-    return await run_write(request, svc, creds, None, write)
+    return await write(request, creds, None, work)

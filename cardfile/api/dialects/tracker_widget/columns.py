@@ -27,20 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cardfile.schema.model import FieldDef, RecordType
+from cardfile.tracker import RECORD_TYPES
 
 __all__ = ["ENTITIES", "RECORD_TYPES", "SETTING", "Column", "columns_of", "setting_list"]
 
-# widget letter -> pack type (docs/dialects/tracker-pack.md, X-1)
-RECORD_TYPES = {
-    "C": "client",
-    "N": "contact",
-    "L": "lead",
-    "O": "opportunity",
-    "P": "project",
-    "T": "ticket",
-    "R": "resource",
-    "X": "opportunity_resource",
-}
 # the entity word the vendor's id columns start with (resourcestatusid, ...)
 ENTITIES = {
     "client": "client",

@@ -238,11 +238,7 @@ def error_response(exc: CardfileError, action: str = "update") -> Response:
     err = error_of(exc, action=action)
     headers = (
         {"Retry-After": str(exc.extra.get("retry_after") or getattr(exc, "retry_after", 1))}
-        if err.status
-        in (
-            429,
-            503,
-        )
+        if err.status in (429, 503)
         else None
     )
     return json_response(err.element(), err.status, headers)

@@ -10,7 +10,6 @@ from cardfile.api.dialects.zoho_crm.modules import (
     field_id,
     field_kind,
     layout_id,
-    module_api_name,
 )
 from cardfile.schema.model import FieldDef, RecordType
 
@@ -79,10 +78,6 @@ def _field(
 def fields(rt: RecordType, targets: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Every field of the module; ``targets`` names linked types by their module API names."""
     return [_field(rt, fd, targets or {}) for fd in rt]
-
-
-def module_name(rt: RecordType) -> str:
-    return module_api_name(rt)
 
 
 def layouts(rt: RecordType) -> list[dict[str, Any]]:

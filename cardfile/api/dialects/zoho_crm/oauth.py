@@ -29,7 +29,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cardfile.api.dialects.zoho_crm.auth import split_scopes, to_cardfile_scopes
 from cardfile.api.kit.body import read_bounded
 from cardfile.api.kit.ratelimit import limited
+from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
+from cardfile.api.kit.units import read_schema
 from cardfile.api.oauth2 import vendor
 from cardfile.auth import scopes as scope_rules
 from cardfile.auth.oauth2.server import FormRequest, token
@@ -45,29 +47,21 @@ _GUESSES = [Depends(limited("auth"))]
 ZOHO_SERVER = partial(VendorAuthorizationServer, client_credentials=True)
 
 
-_services = services_of
-
-
 async def _scoped(svc: Services, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     if not any(k == "scope" for k, _ in pairs):
         return pairs
-
-    def work() -> list[tuple[str, str]]:
-        with svc.db.read() as conn:
-            schema = svc.catalog.current(conn)
-        granted: set[str] = set()
-        for k, v in pairs:
-            if k == "scope":
-                granted |= to_cardfile_scopes(split_scopes(v), schema)
-        rest = [(k, v) for k, v in pairs if k != "scope"]
-        return [*rest, ("scope", scope_rules.normalize(granted))]
-
-    return await run_in_threadpool(work)
+    schema = await read_schema(svc)
+    granted: set[str] = set()
+    for k, v in pairs:
+        if k == "scope":
+            granted |= to_cardfile_scopes(split_scopes(v), schema)
+    rest = [(k, v) for k, v in pairs if k != "scope"]
+    return [*rest, ("scope", scope_rules.normalize(granted))]
 
 
 async def _auth_params(request: Request) -> tuple[tuple[str, str], ...]:
     pairs = [(k, v) for k, v in request.query_params.multi_items() if k not in _DROPPED]
-    return tuple(await _scoped(_services(request), pairs))
+    return tuple(await _scoped(services_of(request), pairs))
 
 
 ZOHO_PATH = vendor.VendorPath(server=ZOHO_SERVER, params=_auth_params)
@@ -75,31 +69,25 @@ ZOHO_PATH = vendor.VendorPath(server=ZOHO_SERVER, params=_auth_params)
 
 @router.post("/oauth/v2/token", summary="Zoho's token endpoint path", dependencies=_GUESSES)
 async def token_endpoint(request: Request) -> Response:
-    svc = _services(request)
+    svc = services_of(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await read_bounded(request, FORM_LIMIT)
     if body is None:
-        return Response(
-            orjson.dumps({"error": "invalid_request"}), status_code=400, media_type="application/json"
-        )
+        return json_response({"error": "invalid_request"}, 400)
     form: list[tuple[str, str]] = []
     if body and ctype == "application/x-www-form-urlencoded":
         try:
             form = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=40, errors="strict")
         except (UnicodeDecodeError, ValueError):
-            return Response(
-                orjson.dumps({"error": "invalid_request"}), status_code=400, media_type="application/json"
-            )
+            return json_response({"error": "invalid_request"}, 400)
     given = {k for k, _ in form}
     query = [(k, v) for k, v in request.query_params.multi_items() if k not in given]
     pairs = await _scoped(svc, [*form, *query])
     seen: set[str] = set()
     for k, _ in pairs:
         if k in seen:
-            return Response(
-                orjson.dumps({"error": "invalid_request", "error_description": f"{k[:40]!r} is repeated"}),
-                status_code=400,
-                media_type="application/json",
+            return json_response(
+                {"error": "invalid_request", "error_description": f"{k[:40]!r} is repeated"}, 400
             )
         seen.add(k)
     url = str(request.url.replace(query=""))
@@ -130,7 +118,7 @@ async def authorize_page(request: Request) -> Response:
         # PKCE: the generic endpoint, which requires it of every client, serves the request
         params = await _auth_params(request)
         return RedirectResponse("/oauth2/authorize?" + urlencode(params), status_code=302)
-    return await vendor.authorize_page(request, _services(request), ZOHO_PATH)
+    return await vendor.authorize_page(request, services_of(request), ZOHO_PATH)
 
 
 @router.post(
@@ -140,4 +128,4 @@ async def authorize_page(request: Request) -> Response:
     dependencies=_GUESSES,
 )
 async def authorize_decision(request: Request) -> Response:
-    return await vendor.authorize_decision(request, _services(request), ZOHO_PATH)
+    return await vendor.authorize_decision(request, services_of(request), ZOHO_PATH)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cardfile.api.dialects.zoho_crm.errors import MandatoryMissing
 from cardfile.api.dialects.zoho_crm.modules import (
     api_name,
     column_by_api_name,
@@ -55,18 +56,12 @@ def data_of(body: Any, limit: int) -> list[Any]:
         raise BadRequest("the body must be a JSON object with a 'data' array", api_name="data")
     data = body.get("data")
     if data is None:
-        raise _mandatory("data")
+        raise MandatoryMissing("'data' is required", api_name="data")
     if not isinstance(data, list) or not data:
         raise BadRequest("'data' must be a non-empty array of records", api_name="data")
     if len(data) > limit:
         raise LimitExceeded(f"at most {limit} records can be sent in one call; got {len(data)}", limit=limit)
     return data
-
-
-def _mandatory(name: str) -> BadRequest:
-    from cardfile.api.dialects.zoho_crm.errors import MandatoryMissing
-
-    return MandatoryMissing(f"'{name}' is required", api_name=name)
 
 
 def skip_features(body: Mapping[str, Any]) -> frozenset[str]:

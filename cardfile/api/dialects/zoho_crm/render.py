@@ -18,8 +18,6 @@ from cardfile.schema.model import FieldDef, RecordType
 
 __all__ = ["Renderer", "primary_field", "zoho_time"]
 
-LINKS = ("lookup", "user")
-
 
 def zoho_time(iso: str | None) -> str | None:
     """cardfile's ``2024-05-01T12:30:00.000000Z`` as ``2024-05-01T12:30:00+00:00``."""

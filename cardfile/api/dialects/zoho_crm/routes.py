@@ -1,30 +1,30 @@
 """Zoho CRM v7's records API: update (bulk and one), insert, upsert, get, list, delete, and
 the fields metadata API; paths as Zoho's under ``/zoho`` (``/zoho/crm/v7/Deals``).
 
-A write goes: read the body (bounded) → count it in the ``zoho`` rate limit → in one
-write transaction: authenticate, find the module, check the scope and role for the whole
-request (``OAUTH_SCOPE_MISMATCH`` / ``NO_PERMISSION``), translate each record (``parse.py``),
-run the engine per record (each record commits or fails alone), render each result in
-place (``render.py``; errors through ``errors.py``). HTTP status: 200 (201 for an insert)
-when every record succeeded, the error's status when every record failed the same way,
-else 207 (multi-status).
+A write goes: count it in the ``zoho`` rate limit → read the body (bounded) → in one write
+unit of work (the kit's, handing a ``Session``): authenticate, find the module, check the
+scope and role for the whole request (``OAUTH_SCOPE_MISMATCH`` / ``NO_PERMISSION``),
+translate each record (``parse.py``), run the engine per record (each record commits or
+fails alone), render each result in place (``render.py``; errors through ``errors.py``).
+HTTP status: 200 (201 for an insert) when every record succeeded, the error's status when
+every record failed the same way, else 207 (multi-status).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from cardfile.api.dialects.zoho_crm import metadata
 from cardfile.api.dialects.zoho_crm.auth import token_of
 from cardfile.api.dialects.zoho_crm.errors import (
+    SHAPE,
     InvalidId,
     InvalidUrl,
     MandatoryMissing,
@@ -37,30 +37,22 @@ from cardfile.api.dialects.zoho_crm.modules import field_by_api_name, module_of,
 from cardfile.api.dialects.zoho_crm.parse import data_of, layout_of, namer, record_ops, skip_features
 from cardfile.api.dialects.zoho_crm.render import Renderer
 from cardfile.api.kit.body import ANY_MEDIA_TYPE, read_json
+from cardfile.api.kit.credentials import Credentials
 from cardfile.api.kit.guard import guarded
 from cardfile.api.kit.ratelimit import count_request
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import in_read_transaction, in_write_transaction
-from cardfile.auth.principal import Principal
+from cardfile.api.kit.units import in_write_session, run_read_session
 from cardfile.engine import permissions as perm
-from cardfile.engine.commands import Context, CreateCommand, DeleteCommand, FieldOp, UpdateCommand
-from cardfile.engine.names import Names
+from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp, UpdateCommand
 from cardfile.engine.query import Condition, Query
 from cardfile.engine.results import WriteResult
+from cardfile.engine.session import Session
 from cardfile.engine.upsert import OpsFor, UpsertCommand, UpsertItem
-from cardfile.errors import (
-    BadRequest,
-    CardfileError,
-    LimitExceeded,
-    NotFound,
-)
+from cardfile.errors import BadRequest, CardfileError, LimitExceeded, NotFound
 from cardfile.schema.model import RecordType
-from cardfile.services import Services
 
 __all__ = ["CHANNEL", "RATE_GROUP", "router"]
-
-log = logging.getLogger("cardfile.api.zoho_crm")
 
 CHANNEL = "zoho"
 RATE_GROUP = "zoho"
@@ -69,36 +61,51 @@ MAX_RECORDS = 100
 Outcome = WriteResult | CardfileError
 
 router = APIRouter(tags=["zoho crm"])
+log = SHAPE.log  # "cardfile.api.zoho_crm"
 
 
 # -- plumbing ----------------------------------------------------------------------------------
-def _count(request: Request, svc: Services) -> None:
+def _caller(request: Request, version: str) -> Credentials:
+    """Count the request in the ``zoho`` rate limit, check the API version and read the
+    caller's token, in that order (the token is checked in the request's unit of work)."""
     # Zoho's ``Zoho-oauthtoken <token>`` (or any scheme): the token is the caller's identity
     _scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
     count_request(request, value.strip() or None, RATE_GROUP)
+    if version not in VERSIONS:
+        raise InvalidUrl(f"this server speaks {', '.join(VERSIONS)} of the records API")
+    return Credentials(token_of(request), services_of(request).auth)
 
 
-async def _body(request: Request, svc: Services) -> Any:
+async def _body(request: Request) -> Any:
     return await read_json(request, accept=ANY_MEDIA_TYPE)  # Zoho takes a body of any media type
 
 
-_write = in_write_transaction
-_read = in_read_transaction
+async def _write(request: Request, creds: Credentials, fn: Callable[[Session], Response]) -> Response:
+    """``fn`` in a write unit of work as the caller (Zoho has no ``Idempotency-Key``)."""
+    return await in_write_session(services_of(request), creds, fn, channel=CHANNEL)
+
+
+async def _read(request: Request, creds: Credentials, fn: Callable[[Session], Response]) -> Response:
+    return await run_read_session(services_of(request), creds, fn, channel=CHANNEL)
 
 
 async def _guard(action: str, work: Callable[[], Any]) -> Response:
     return await guarded(
-        work, lambda exc: error_response(exc, action), internal_error, log=log, what="the Zoho CRM dialect"
+        work,
+        lambda exc: error_response(exc, action),
+        internal_error,
+        log=log,
+        what="the Zoho CRM dialect",
     )
 
 
-def _version(version: str) -> None:
-    if version not in VERSIONS:
-        raise InvalidUrl(f"this server speaks {', '.join(VERSIONS)} of the records API")
-
-
-def _module(svc: Services, conn: Connection, name: str) -> RecordType:
-    return module_of(svc.catalog.current(conn), name)
+def _module(session: Session, name: str, *actions: str) -> RecordType:
+    """The module's record type, once the caller may do each of ``actions`` on it: such a
+    refusal is the whole request's, as Zoho's scope errors are."""
+    rt = module_of(session.schema, name)
+    for action in actions:
+        perm.require(session.principal, rt, action)
+    return rt
 
 
 def _unmodified_since(request: Request) -> datetime | None:
@@ -119,8 +126,7 @@ def _unmodified_since(request: Request) -> datetime | None:
     return dt.replace(microsecond=0)  # compared at the precision the header carries: seconds
 
 
-def _status(outcomes: Sequence[Outcome], errors: Sequence[ZohoError | None], ok: int) -> int:
-    failed = [e for e in errors if e is not None]
+def _status(outcomes: Sequence[Outcome], failed: Sequence[ZohoError], ok: int) -> int:
     if not failed:
         return ok
     if len(failed) == len(outcomes):
@@ -129,39 +135,44 @@ def _status(outcomes: Sequence[Outcome], errors: Sequence[ZohoError | None], ok:
     return 207
 
 
-def _render(
-    names: Names,
+def _answer(
     rt: RecordType,
     outcomes: Sequence[Outcome],
+    details: Callable[[WriteResult], dict[str, Any]],
     message: Callable[[WriteResult], str],
     *,
     ok: int = 200,
     action: str = "update",
     extra: Callable[[int, WriteResult], dict[str, Any]] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> Response:
-    renderer = Renderer(names)
-    written = [o for o in outcomes if isinstance(o, WriteResult)]
-    renderer.load([(rt, o.record) for o in written], links=False, actors=[o.actor for o in written])
+    """``{"data": [...]}``: a success element for each record written (``extra(i, result)``
+    ahead of it), Zoho's error element for each one refused (naming its id among ``ids``
+    when it names none)."""
     name = namer(rt)
     entries: list[dict[str, Any]] = []
-    errors: list[ZohoError | None] = []
+    failed: list[ZohoError] = []
     for i, o in enumerate(outcomes):
         if isinstance(o, WriteResult):
-            entry = {
-                "code": "SUCCESS",
-                "details": renderer.details(o),
-                "message": message(o),
-                "status": "success",
-            }
-            if extra is not None:
-                entry = {**extra(i, o), **entry}
-            entries.append(entry)
-            errors.append(None)
+            entry = {"code": "SUCCESS", "details": details(o), "message": message(o), "status": "success"}
+            entries.append(entry if extra is None else {**extra(i, o), **entry})
         else:
             err = error_of(o, namer=name, index=i, action=action)
+            if ids is not None:
+                err.details.setdefault("id", ids[i][:40])
             entries.append(err.element())
-            errors.append(err)
-    return json_response({"data": entries}, _status(outcomes, errors, ok))
+            failed.append(err)
+    return json_response({"data": entries}, _status(outcomes, failed, ok))
+
+
+def _details(
+    session: Session, rt: RecordType, outcomes: Sequence[Outcome]
+) -> Callable[[WriteResult], dict[str, Any]]:
+    """The ``details`` of each record written, with the names of their actors read at once."""
+    renderer = Renderer(session.names())
+    written = [o for o in outcomes if isinstance(o, WriteResult)]
+    renderer.load([(rt, o.record) for o in written], links=False, actors=[o.actor for o in written])
+    return renderer.details
 
 
 def _not_found_as_invalid(o: Outcome, raw_id: Any) -> Outcome:
@@ -170,46 +181,43 @@ def _not_found_as_invalid(o: Outcome, raw_id: Any) -> Outcome:
     return o
 
 
-def _record_id(rec: Any) -> int:
+def _record(rec: Any) -> Mapping[str, Any]:
+    """An item of ``data``: a record, as a JSON object."""
     if not isinstance(rec, Mapping):
         raise BadRequest("each item of 'data' is a record: a JSON object")
-    raw = rec.get("id")
-    if raw is None:
-        raise MandatoryMissing("each record to update needs its 'id'")
+    return rec
+
+
+def _id(raw: Any) -> int:
+    """A record id the caller gave; INVALID_DATA naming it when it is malformed."""
     rid = parse_id(raw)
     if rid is None:
         raise InvalidId(f"{str(raw)[:40]!r} is not a record id", id=str(raw)[:40])
     return rid
 
 
-def _context(principal: Principal, skip: frozenset[str] = frozenset()) -> Context:
-    return Context(actor=principal.name, channel=CHANNEL, principal=principal, skip=skip)
+def _record_id(rec: Any) -> int:
+    raw = _record(rec).get("id")
+    if raw is None:
+        raise MandatoryMissing("each record to update needs its 'id'")
+    return _id(raw)
 
 
 # -- update --------------------------------------------------------------------------------------
 async def _update(request: Request, version: str, module: str, path_id: str | None) -> Response:
-    svc = services_of(request)
-    _count(request, svc)
-    _version(version)
-    token = token_of(request)
-    body = await _body(request, svc)
+    creds = _caller(request, version)
+    body = await _body(request)
     data = data_of(body, MAX_RECORDS)
     skip = skip_features(body)
     since = _unmodified_since(request)
-    if path_id is not None:
-        pid = parse_id(path_id)
-        if pid is None:
-            raise InvalidId(f"{path_id[:40]!r} is not a record id", id=path_id[:40])
-        if len(data) != 1:
-            raise BadRequest("this URL updates one record: send one item in 'data'", api_name="data")
+    pid = None if path_id is None else _id(path_id)
+    if pid is not None and len(data) != 1:
+        raise BadRequest("this URL updates one record: send one item in 'data'", api_name="data")
 
-    def write(conn: Connection) -> Response:
-        principal = svc.auth.authenticate(conn, token)
-        rt = _module(svc, conn, module)
-        perm.require(principal, rt, "UPDATE")
+    def write(session: Session) -> Response:
+        rt = _module(session, module, "UPDATE")
         if skip:  # a request-level refusal, as Zoho's scope errors are
-            perm.require_automation_skip(principal)
-        ctx = _context(principal, skip)
+            perm.require_automation_skip(session.principal)
         outcomes: list[Outcome | None] = [None] * len(data)
         cmds: list[UpdateCommand] = []
         places: list[int] = []
@@ -218,7 +226,7 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
                 if path_id is not None and isinstance(rec, Mapping) and rec.get("id") is None:
                     rec = {**rec, "id": path_id}
                 rid = _record_id(rec)
-                if path_id is not None and rid != parse_id(path_id):
+                if path_id is not None and rid != pid:
                     raise InvalidId("the id in the body is not the id in the URL", id=str(rec.get("id"))[:40])
 
                 ops = record_ops(rt, rec)
@@ -230,14 +238,14 @@ async def _update(request: Request, version: str, module: str, path_id: str | No
             except CardfileError as exc:
                 outcomes[i] = _not_found_as_invalid(exc, rec.get("id") if isinstance(rec, Mapping) else None)
         if cmds:
-            for place, out, cmd in zip(
-                places, svc.engine.update_many(cmds, ctx, all_or_none=False, conn=conn), cmds, strict=True
-            ):
+            ctx = dataclasses.replace(session.context(), skip=skip)
+            done = session.update_many(cmds, ctx, all_or_none=False)
+            for place, out, cmd in zip(places, done, cmds, strict=True):
                 outcomes[place] = _not_found_as_invalid(out, cmd.id)
         final = [o for o in outcomes if o is not None]
-        return _render(Names(conn, svc.catalog, principal), rt, final, lambda _o: "record updated")
+        return _answer(rt, final, _details(session, rt, final), lambda _o: "record updated")
 
-    return await _write(svc, write)
+    return await _write(request, creds, write)
 
 
 @router.put("/crm/{version}/{module}", summary="Update records (at most 100, each with its id)")
@@ -251,41 +259,22 @@ async def update_record(request: Request, version: str, module: str, record_id: 
 
 
 # -- insert and upsert ---------------------------------------------------------------------------
-def _create_ops(rt: RecordType, rec: Any) -> tuple[FieldOp, ...]:
-    if not isinstance(rec, Mapping):
-        raise BadRequest("each item of 'data' is a record: a JSON object")
-    return record_ops(rt, rec)  # the owner's default (the caller) is the pack's
-
-
 async def _insert(request: Request, version: str, module: str) -> Response:
-    svc = services_of(request)
-    _count(request, svc)
-    _version(version)
-    token = token_of(request)
-    body = await _body(request, svc)
-    data = data_of(body, MAX_RECORDS)
+    creds = _caller(request, version)
+    data = data_of(await _body(request), MAX_RECORDS)
 
-    def write(conn: Connection) -> Response:
-        principal = svc.auth.authenticate(conn, token)
-        rt = _module(svc, conn, module)
-        perm.require(principal, rt, "CREATE")
-        ctx = _context(principal)
+    def write(session: Session) -> Response:
+        rt = _module(session, module, "CREATE")
 
-        def one(c: Connection, rec: Any) -> WriteResult:
-            ops = _create_ops(rt, rec)
-            return svc.engine.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)), ctx, c)
+        def one(s: Session, rec: Any) -> WriteResult:
+            ops = record_ops(rt, _record(rec))  # the owner's default (the caller) is the pack's
+            return s.create(CreateCommand(rt.name, ops, layout=layout_of(rt, rec)))
 
-        outcomes = svc.engine.run_batch(data, one, all_or_none=False, conn=conn)
-        return _render(
-            Names(conn, svc.catalog, principal),
-            rt,
-            outcomes,
-            lambda _o: "record added",
-            ok=201,
-            action="create",
-        )
+        outcomes = session.batch(data, one, all_or_none=False)
+        details = _details(session, rt, outcomes)
+        return _answer(rt, outcomes, details, lambda _o: "record added", ok=201, action="create")
 
-    return await _write(svc, write)
+    return await _write(request, creds, write)
 
 
 @router.post("/crm/{version}/{module}", summary="Insert records (at most 100)")
@@ -296,18 +285,15 @@ async def insert_records(request: Request, version: str, module: str) -> Respons
 def _refuse(exc: CardfileError) -> OpsFor:
     """The ops of an item whose body is refused before the engine may match it."""
 
-    def ops_for(_conn: Connection, _holder: int | None) -> Sequence[FieldOp]:
+    def ops_for(_holder: int | None) -> Sequence[FieldOp]:
         raise exc
 
     return ops_for
 
 
 async def _upsert(request: Request, version: str, module: str) -> Response:
-    svc = services_of(request)
-    _count(request, svc)
-    _version(version)
-    token = token_of(request)
-    body = await _body(request, svc)
+    creds = _caller(request, version)
+    body = await _body(request)
     data = data_of(body, MAX_RECORDS)
     skip = skip_features(body)
     wanted = body.get("duplicate_check_fields")
@@ -316,11 +302,8 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
             "duplicate_check_fields is a list of field API names", api_name="duplicate_check_fields"
         )
 
-    def write(conn: Connection) -> Response:
-        principal = svc.auth.authenticate(conn, token)
-        rt = _module(svc, conn, module)
-        perm.require(principal, rt, "CREATE")
-        perm.require(principal, rt, "UPDATE")
+    def write(session: Session) -> Response:
+        rt = _module(session, module, "CREATE", "UPDATE")
         by_api = field_by_api_name(rt)
         if wanted is None:
             checks = [(n, f) for n, f in by_api.items() if f.unique]
@@ -331,15 +314,13 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
                 if fd is None or not fd.unique:
                     raise BadRequest(f"{n[:60]!r} is not a unique field of this module", api_name=n[:60])
                 checks.append((n, fd))
-        ctx = _context(principal, skip)
         api_names = {fd.name: n for n, fd in checks}
 
         def item(rec: Any) -> UpsertItem:
             # the engine finds the record (by its id, else by the first check field it holds);
-            # this only parses the body, whose ops depend on whether a record was found
+            # this only parses the body, in the item's savepoint once the engine matched it
             try:
-                if not isinstance(rec, Mapping):
-                    raise BadRequest("each item of 'data' is a record: a JSON object")
+                rec = _record(rec)
                 rid = _record_id(rec) if rec.get("id") is not None else None
             except CardfileError as exc:
                 return UpsertItem(ops_for=_refuse(exc))
@@ -350,8 +331,8 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
             except CardfileError as exc:
                 problem = exc
 
-            def ops_for(c: Connection, holder: int | None) -> Sequence[FieldOp]:
-                ops = _create_ops(rt, rec) if holder is None else record_ops(rt, rec)
+            def ops_for(_holder: int | None) -> Sequence[FieldOp]:
+                ops = record_ops(rt, rec)
                 if problem is not None:
                     raise problem
                 return ops
@@ -361,7 +342,7 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
 
         cmd = UpsertCommand(rt.name, tuple(api_names), tuple(item(rec) for rec in data), all_or_none=False,
                             require_match=False)  # fmt: skip
-        done = svc.engine.upsert(cmd, ctx, conn)
+        done = session.upsert(cmd, dataclasses.replace(session.context(), skip=skip))
         outcomes = [_not_found_as_invalid(o.result, it.id) if it.id is not None else o.result
                     for it, o in zip(cmd.items, done, strict=True)]  # fmt: skip
 
@@ -374,11 +355,9 @@ async def _upsert(request: Request, version: str, module: str) -> Response:
         def message(o: WriteResult) -> str:
             return "record added" if o.created else "record updated"
 
-        return _render(
-            Names(conn, svc.catalog, principal), rt, outcomes, message, ok=200, action="update", extra=extra
-        )
+        return _answer(rt, outcomes, _details(session, rt, outcomes), message, extra=extra)
 
-    return await _write(svc, write)
+    return await _write(request, creds, write)
 
 
 @router.post(
@@ -389,11 +368,12 @@ async def upsert_records(request: Request, version: str, module: str) -> Respons
 
 
 # -- delete --------------------------------------------------------------------------------------
+def _deleted(o: WriteResult) -> dict[str, Any]:
+    return {"id": str(o.id)}
+
+
 async def _delete(request: Request, version: str, module: str, ids_text: str | None) -> Response:
-    svc = services_of(request)
-    _count(request, svc)
-    _version(version)
-    token = token_of(request)
+    creds = _caller(request, version)
     if ids_text is None:
         raise MandatoryMissing("send the ids to delete: ?ids=1,2,3", api_name="ids")
     raw_ids = [s.strip() for s in ids_text.split(",") if s.strip()]
@@ -402,38 +382,20 @@ async def _delete(request: Request, version: str, module: str, ids_text: str | N
     if len(raw_ids) > MAX_RECORDS:
         raise LimitExceeded(f"at most {MAX_RECORDS} records can be deleted in one call", limit=MAX_RECORDS)
 
-    def write(conn: Connection) -> Response:
-        principal = svc.auth.authenticate(conn, token)
-        rt = _module(svc, conn, module)
-        perm.require(principal, rt, "DELETE")
-        ctx = _context(principal)
+    def write(session: Session) -> Response:
+        rt = _module(session, module, "DELETE")
 
-        def one(c: Connection, raw: str) -> WriteResult:
-            rid = parse_id(raw)
-            if rid is None:
-                raise InvalidId(f"{raw[:40]!r} is not a record id", id=raw[:40])
+        def one(s: Session, raw: str) -> WriteResult:
+            rid = _id(raw)
             try:
-                return svc.engine.delete(DeleteCommand(rt.name, rid), ctx, c)
+                return s.delete(DeleteCommand(rt.name, rid))
             except NotFound as exc:
                 raise InvalidId(exc.detail, id=raw[:40]) from None
 
-        outcomes = svc.engine.run_batch(raw_ids, one, all_or_none=False, conn=conn)
-        entries: list[dict[str, Any]] = []
-        errors: list[ZohoError | None] = []
-        name = namer(rt)
-        for i, o in enumerate(outcomes):
-            if isinstance(o, WriteResult):
-                entries.append({"code": "SUCCESS", "details": {"id": str(o.id)}, "message": "record deleted",
-                                "status": "success"})  # fmt: skip
-                errors.append(None)
-            else:
-                err = error_of(o, namer=name, index=i, action="delete")
-                err.details.setdefault("id", raw_ids[i][:40])
-                entries.append(err.element())
-                errors.append(err)
-        return json_response({"data": entries}, _status(outcomes, errors, 200))
+        outcomes = session.batch(raw_ids, one, all_or_none=False)
+        return _answer(rt, outcomes, _deleted, lambda _o: "record deleted", action="delete", ids=raw_ids)
 
-    return await _write(svc, write)
+    return await _write(request, creds, write)
 
 
 @router.delete("/crm/{version}/{module}", summary="Delete records: ?ids=1,2,3 (at most 100)")
@@ -455,28 +417,21 @@ def _fields_param(request: Request) -> set[str] | None:
 
 
 async def _get(request: Request, version: str, module: str, record_id: str) -> Response:
-    svc = services_of(request)
-    _count(request, svc)
-    _version(version)
-    token = token_of(request)
-    rid = parse_id(record_id)
-    if rid is None:
-        raise InvalidId(f"{record_id[:40]!r} is not a record id", id=record_id[:40])
+    creds = _caller(request, version)
+    rid = _id(record_id)
     fields = _fields_param(request)
 
-    def read(conn: Connection) -> Response:
-        principal = svc.auth.authenticate(conn, token)
-        rt = _module(svc, conn, module)
-        perm.require(principal, rt, "READ")
+    def read(session: Session) -> Response:
+        rt = _module(session, module, "READ")
         try:
-            record = svc.engine.get(rt.name, rid, conn, principal)
+            record = session.get(rt.name, rid)
         except NotFound:
             return Response(status_code=204)
-        renderer = Renderer(Names(conn, svc.catalog, principal))
+        renderer = Renderer(session.names())
         renderer.load([(rt, record)])
         return json_response({"data": [renderer.record(rt, record, fields)]})
 
-    return await _read(svc, read)
+    return await _read(request, creds, read)
 
 
 async def _module_metadata(
@@ -485,20 +440,16 @@ async def _module_metadata(
     """``{key: describe(module)}`` for ``?module=``, to a caller who may read metadata."""
 
     async def work() -> Response:
-        svc = services_of(request)
-        _count(request, svc)
-        _version(version)
-        token = token_of(request)
+        creds = _caller(request, version)
         module = request.query_params.get("module")
         if not module:
             raise MandatoryMissing("send ?module=<module API name>", api_name="module")
 
-        def read(conn: Connection) -> Response:
-            principal = svc.auth.authenticate(conn, token)
-            perm.require_metadata(principal, "READ")
-            return json_response({key: describe(_module(svc, conn, module))})
+        def read(session: Session) -> Response:
+            perm.require_metadata(session.principal, "READ")
+            return json_response({key: describe(_module(session, module))})
 
-        return await _read(svc, read)
+        return await _read(request, creds, read)
 
     return await _guard("read", work)
 
@@ -528,10 +479,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 
 
 async def _list(request: Request, version: str, module: str) -> Response:
-    svc = services_of(request)
-    _count(request, svc)
-    _version(version)
-    token = token_of(request)
+    creds = _caller(request, version)
     fields = _fields_param(request)
     page = _int_param(request, "page", 1, 1, 10_000)
     per_page = _int_param(request, "per_page", 200, 1, 200)
@@ -540,9 +488,8 @@ async def _list(request: Request, version: str, module: str) -> Response:
         raise BadRequest("sort_order is asc or desc", api_name="sort_order")
     ids_text = request.query_params.get("ids")
 
-    def read(conn: Connection) -> Response:
-        principal = svc.auth.authenticate(conn, token)
-        rt = _module(svc, conn, module)
+    def read(session: Session) -> Response:
+        rt = _module(session, module)
         conds: list[Condition] = []
         if ids_text:
             ids = [parse_id(s.strip()) for s in ids_text.split(",") if s.strip()]
@@ -550,17 +497,17 @@ async def _list(request: Request, version: str, module: str) -> Response:
                 raise InvalidId("ids must be record ids, at most 100", id=ids_text[:40])
             conds.append(Condition("id", "in", ids))
         q = Query(rt.name, tuple(conds), descending=order == "desc", page=page, page_size=per_page)
-        got = svc.engine.query(q, conn, principal)
+        got = session.query(q)
         items, more = got.items, got.more
         if not items:
             return Response(status_code=204)
-        renderer = Renderer(Names(conn, svc.catalog, principal))
+        renderer = Renderer(session.names())
         renderer.load([(rt, r) for r in items])
         info = {"per_page": per_page, "count": len(items), "page": page, "sort_by": "id", "sort_order": order,
                 "more_records": more}  # fmt: skip
         return json_response({"data": [renderer.record(rt, r, fields) for r in items], "info": info})
 
-    return await _read(svc, read)
+    return await _read(request, creds, read)
 
 
 @router.get("/crm/{version}/{module}", summary="List records (page, per_page, fields, ids, sort_order)")
