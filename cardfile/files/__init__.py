@@ -6,7 +6,7 @@ tells what the bytes are and refuses what cardfile does not keep. The metadata o
 apply; only the bytes live here.
 """
 
-from cardfile.files.sniff import FileKind, FileRefused, check_file, sniff
+from cardfile.files.sniff import FileKind, FileRefused, check_file, kept_name, sniff
 from cardfile.files.storage import FileMissing, FileStore, LocalFileStore, open_store
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "FileStore",
     "LocalFileStore",
     "check_file",
+    "kept_name",
     "open_store",
     "sniff",
 ]

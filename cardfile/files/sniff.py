@@ -17,7 +17,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "FileKind", "FileRefused", "check_file", "sniff"]
+__all__ = ["KINDS", "FileKind", "FileRefused", "check_file", "kept_name", "sniff"]
 
 
 @dataclass(frozen=True)
@@ -165,3 +165,12 @@ def check_file(data: bytes, filename: str) -> FileKind:
                 f"the file is a {kind.name}, but its name says .{ext.lower()} (use .{kind.ext})",
             )
     return kind
+
+
+def kept_name(filename: str, kind: FileKind) -> str:
+    """The name a file is kept under: ``filename`` without surrounding spaces, with the
+    detected type's extension when it has none, at most 255 characters."""
+    name = filename.strip()
+    if "." not in name.strip(".") or not name.rpartition(".")[2].isalnum():
+        name = f"{name}.{kind.ext}"
+    return name[:255]

@@ -189,7 +189,7 @@ def test_read_scope_cannot_write(w: World) -> None:
 
 
 def test_token_principal_for_other_channels(w: World) -> None:
-    from cardfile.api.dialects.tracker_v1.oauth import token_principal
+    from cardfile.auth.oauth2.exchange import token_principal
     from cardfile.errors import Unauthenticated
 
     token = get_token(w, code_by_login(w, "st-7"))

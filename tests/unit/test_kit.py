@@ -1,5 +1,5 @@
-"""The HTTP kit on its own (cardfile/api/kit): body limits, media types, malformed JSON,
-and which routes the plain route class serves without FastAPI's dependency solving."""
+"""The HTTP kit on its own (cardfile/api/kit): body limits, media types, malformed JSON, a file
+sent in a body, and which routes the plain route class serves without FastAPI's dependency solving."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ from cardfile.api.kit.body import (
     read_bounded,
     read_json,
 )
+from cardfile.api.kit.files import checked_kind, decode_file
 from cardfile.api.kit.plain import plain_form
 from cardfile.api.kit.routes import PlainRoute, plain_plan
 from cardfile.api.native import records
-from cardfile.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
+from cardfile.errors import BadRequest, MalformedBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from cardfile.files import kept_name
 
 
 def _request(body: bytes, *, headers: dict[str, str] | None = None, chunk: int = 3) -> Request:
@@ -160,3 +162,30 @@ def test_a_dependency_without_a_plain_form_is_never_skipped() -> None:
     assert plain == (200, 7, ["known plainly"])
     assert not_digits[0] == 422 and not_digits[2] == ["known by FastAPI"]  # FastAPI parses what is not digits
     assert solved == (200, 7, ["unknown", "known by FastAPI"])  # an include's dependency makes it FastAPI's
+
+
+# -- a file in a JSON body -----------------------------------------------------------------------
+class _Svc:
+    class settings:  # noqa: N801 - what decode_file reads of Services
+        max_file_bytes = 8
+
+
+def test_decode_file_takes_either_base64_alphabet_a_data_url_and_no_padding() -> None:
+    svc: Any = _Svc()
+    for raw in ("/+8=", "_-8", "data:text/plain;base64,/+8=", " /+ 8= "):
+        assert decode_file(svc, raw, "fileData") == b"\xff\xef"
+    for raw in (None, "", "not base64!"):
+        with pytest.raises(BadRequest) as info:
+            decode_file(svc, raw, "fileData")
+        assert info.value.extra == {"field": "fileData"}
+    with pytest.raises(PayloadTooLarge):
+        decode_file(svc, "YWJjZGVmZ2hp", "fileData")  # nine bytes
+
+
+def test_a_file_is_checked_by_its_bytes_and_kept_under_a_name_with_its_extension() -> None:
+    kind = checked_kind(b"%PDF-1.4 ...", "cv", "fileData")
+    assert (kind.ext, kept_name(" cv ", kind), kept_name("cv.PDF", kind)) == ("pdf", "cv.pdf", "cv.PDF")
+    assert kept_name("x" * 300, kind) == "x" * 255
+    with pytest.raises(ValidationFailed) as info:
+        checked_kind(b"%PDF-1.4 ...", "cv.docx", "fileData")
+    assert [(e.field, e.code) for e in info.value.errors] == [("fileData", "FILE_TYPE_MISMATCH")]

@@ -7,10 +7,12 @@ its header spellings):
 |---|---|
 | ``services.py`` | the ``Services`` of a request's app |
 | ``body.py`` | reading a body: bounded size, accepted media types, JSON with clear errors |
+| ``files.py`` | a file sent base64-encoded in a JSON body: decoded, checked, kept in the file store |
 | ``patch.py`` | a JSON Patch (RFC 6902) body as the partial object it stands for |
 | ``credentials.py`` | the bearer credential, checked later inside the unit of work |
 | ``ratelimit.py`` | counting a request in its route group; the ``RateLimit`` headers |
 | ``units.py`` | running a read or a write in its unit of work, with ``Idempotency-Key`` replay |
+| ``webhooks.py`` | a subscription's URL checked before it is saved (admins only) |
 | ``conditions.py`` | ``If-Match`` / ``If-Unmodified-Since``; ``ETag`` and ``Last-Modified`` |
 | ``responses.py`` | JSON responses |
 | ``guard.py`` | one error guard: an error of any kind rendered in the caller's shape |

@@ -15,6 +15,8 @@ is a write's session without the replay, for a vendor API that has none; ``authe
 checks a caller ahead of a write, when the check is too costly to run under the write lock.
 ``read_schema`` is the schema in a read transaction of its own, for an endpoint without a
 caller.
+``run_read_with`` and ``run_write_with`` hand a facade of another layer bound the same way
+(``webhooks.access.WebhookAdmin``: what is not records is not the engine's).
 """
 
 from __future__ import annotations
@@ -48,12 +50,16 @@ __all__ = [
     "read_schema",
     "run_read",
     "run_read_session",
+    "run_read_with",
     "run_write",
     "run_write_session",
+    "run_write_with",
 ]
 
 T = TypeVar("T")
+F = TypeVar("F")
 WriteFn = Callable[[Connection, Principal], Response]
+Bind = Callable[[Connection, Principal], F]  # a facade bound to the unit of work and the caller
 _REPLAYED_HEADERS = ("content-type", "etag", "last-modified", "location")
 
 
@@ -70,7 +76,12 @@ async def run_read_session(
     svc: Services, creds: Authenticates, fn: Callable[[Session], T], *, channel: str = "api"
 ) -> T:
     """``run_read`` handing ``fn`` the caller's session, for reads only."""
-    return await run_read(svc, creds, lambda conn, p: fn(Session(svc.engine, conn, p, channel=channel)))
+    return await run_read_with(svc, creds, functools.partial(Session, svc.engine, channel=channel), fn)
+
+
+async def run_read_with(svc: Services, creds: Authenticates, bind: Bind[F], fn: Callable[[F], T]) -> T:
+    """``run_read`` handing ``fn`` the facade ``bind`` makes of the connection and the caller."""
+    return await run_read(svc, creds, lambda conn, p: fn(bind(conn, p)))
 
 
 async def in_read_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:
@@ -118,11 +129,20 @@ async def run_write_session(
 ) -> Response:
     """``run_write`` (same ``Idempotency-Key`` replay, same group commit) handing ``fn`` the
     caller's session."""
+    bind = functools.partial(Session, svc.engine, channel=channel)
+    return await run_write_with(request, svc, creds, body, bind, fn)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        return fn(Session(svc.engine, conn, principal, channel=channel))
 
-    return await run_write(request, svc, creds, body, write)
+async def run_write_with(
+    request: Request,
+    svc: Services,
+    creds: Authenticates,
+    body: object,
+    bind: Bind[F],
+    fn: Callable[[F], Response],
+) -> Response:
+    """``run_write`` handing ``fn`` the facade ``bind`` makes of the connection and the caller."""
+    return await run_write(request, svc, creds, body, lambda conn, p: fn(bind(conn, p)))
 
 
 async def in_write_transaction(svc: Services, fn: Callable[[Connection], T]) -> T:

@@ -1,6 +1,7 @@
 """Native webhook routes: subscriptions, secret rotation, the delivery log and dead letters.
 
-A thin layer over ``cardfile.webhooks``; admins only (scope ``webhooks.ALL``).
+A thin layer over ``cardfile.webhooks`` (``WebhookAdmin``, bound to each unit of work by the
+kit); admins only (scope ``webhooks.ALL``).
 """
 
 from __future__ import annotations
@@ -8,8 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.kit.body import JSON_BODY_DOC, read_json
@@ -18,11 +17,11 @@ from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.routes import PlainRoute
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_read, run_write
-from cardfile.auth.principal import Principal
+from cardfile.api.kit.units import run_read_with, run_write_with
+from cardfile.api.kit.webhooks import check_subscription_url
 from cardfile.errors import BadRequest
-from cardfile.webhooks import ssrf, subscriptions, worker
-from cardfile.webhooks.access import require_webhook_admin
+from cardfile.webhooks import subscriptions
+from cardfile.webhooks.access import WebhookAdmin
 
 __all__ = ["router"]
 
@@ -33,24 +32,14 @@ Caller = Annotated[Credentials, Depends(credentials_of)]
 _STATUSES = ("pending", "delivering", "delivered", "dead")
 
 
-async def _checked(request: Request, creds: Credentials, values: dict[str, Any]) -> None:
-    """The save-time SSRF check with DNS, before (never inside) the write transaction, and
-    only for an admin (nobody else learns how internal names resolve)."""
-    await run_read(services_of(request), creds, lambda _conn, principal: require_webhook_admin(principal))
-    if "url" in values:
-        policy = ssrf.OutboundPolicy.parse(services_of(request).settings.webhooks.outbound_allow)
-        await run_in_threadpool(subscriptions.check_url, values["url"], policy)
-
-
 @router.get("", summary="All webhook subscriptions (secrets are never shown again)")
 async def list_(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
-        require_webhook_admin(principal)
-        return [s.to_json() for s in subscriptions.list_subscriptions(conn)]
+    def read(admin: WebhookAdmin) -> list[dict[str, Any]]:
+        return [s.to_json() for s in admin.subscriptions()]
 
-    return json_response({"items": await run_read(svc, creds, read)})
+    return json_response({"items": await run_read_with(svc, creds, WebhookAdmin, read)})
 
 
 @router.post(
@@ -65,16 +54,15 @@ async def create(request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = await read_json(request)
     values = subscriptions.parse_body(body, partial=False)
-    await _checked(request, creds, values)
+    await check_subscription_url(svc, creds, values.get("url"))
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_webhook_admin(principal)
-        sub, secret = subscriptions.create(conn, values)
+    def write(admin: WebhookAdmin) -> Response:
+        sub, secret = admin.create(values)
         return json_response(
             {**sub.to_json(), "secret": secret}, 201, {"Location": f"/api/webhooks/{sub.id}"}
         )
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_with(request, svc, creds, body, WebhookAdmin, write)
 
 
 @router.get("/deliveries", summary="The delivery log, oldest first (filter by status and subscription)")
@@ -90,13 +78,10 @@ async def deliveries(
         raise BadRequest(f"status must be one of {', '.join(_STATUSES)}", field="status")
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> list[dict[str, Any]]:
-        require_webhook_admin(principal)
-        return worker.list_deliveries(
-            conn, status=status, subscription_id=subscription_id, after_id=after, limit=limit
-        )
+    def read(admin: WebhookAdmin) -> list[dict[str, Any]]:
+        return admin.deliveries(status=status, subscription_id=subscription_id, after_id=after, limit=limit)
 
-    items = await run_read(svc, creds, read)
+    items = await run_read_with(svc, creds, WebhookAdmin, read)
     return json_response({"items": items, "next_after": items[-1]["id"] if len(items) == limit else None})
 
 
@@ -125,22 +110,20 @@ async def replay(request: Request, creds: Caller) -> Response:
     if sub_id is not None and not isinstance(sub_id, int):
         raise BadRequest("'subscription_id' must be an id", field="subscription_id")
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_webhook_admin(principal)
-        return json_response({"replayed": worker.replay(conn, ids, subscription_id=sub_id)})
+    def write(admin: WebhookAdmin) -> Response:
+        return json_response({"replayed": admin.replay(ids, subscription_id=sub_id)})
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_with(request, svc, creds, body, WebhookAdmin, write)
 
 
 @router.get("/{sub_id}", summary="One subscription")
 async def get(sub_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def read(conn: Connection, principal: Principal) -> dict[str, Any]:
-        require_webhook_admin(principal)
-        return subscriptions.get(conn, sub_id).to_json()
+    def read(admin: WebhookAdmin) -> dict[str, Any]:
+        return admin.get(sub_id).to_json()
 
-    return json_response(await run_read(svc, creds, read))
+    return json_response(await run_read_with(svc, creds, WebhookAdmin, read))
 
 
 @router.patch("/{sub_id}", summary="Change a subscription (partial)", openapi_extra=JSON_BODY_DOC)
@@ -148,25 +131,23 @@ async def patch(sub_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
     body = await read_json(request)
     values = subscriptions.parse_body(body, partial=True)
-    await _checked(request, creds, values)
+    await check_subscription_url(svc, creds, values.get("url"))
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_webhook_admin(principal)
-        return json_response(subscriptions.update_subscription(conn, sub_id, values).to_json())
+    def write(admin: WebhookAdmin) -> Response:
+        return json_response(admin.update(sub_id, values).to_json())
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_with(request, svc, creds, body, WebhookAdmin, write)
 
 
 @router.delete("/{sub_id}", status_code=204, summary="Delete a subscription and its undelivered deliveries")
 async def delete(sub_id: int, request: Request, creds: Caller) -> Response:
     svc = services_of(request)
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_webhook_admin(principal)
-        subscriptions.delete_subscription(conn, sub_id)
+    def write(admin: WebhookAdmin) -> Response:
+        admin.delete(sub_id)
         return Response(status_code=204)
 
-    return await run_write(request, svc, creds, None, write)
+    return await run_write_with(request, svc, creds, None, WebhookAdmin, write)
 
 
 @router.post("/{sub_id}/rotate-secret", summary="A new secret; the old one keeps signing during the overlap")
@@ -174,9 +155,8 @@ async def rotate_secret(sub_id: int, request: Request, creds: Caller) -> Respons
     svc = services_of(request)
     overlap = svc.settings.webhooks.secret_overlap_s
 
-    def write(conn: Connection, principal: Principal) -> Response:
-        require_webhook_admin(principal)
-        sub, secret = subscriptions.rotate_secret(conn, sub_id, overlap)
+    def write(admin: WebhookAdmin) -> Response:
+        sub, secret = admin.rotate_secret(sub_id, overlap)
         return json_response({**sub.to_json(), "secret": secret})
 
-    return await run_write(request, svc, creds, None, write)
+    return await run_write_with(request, svc, creds, None, WebhookAdmin, write)

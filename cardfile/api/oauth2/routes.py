@@ -32,6 +32,7 @@ from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import page
+from cardfile.api.oauth2.vendor import login
 from cardfile.auth.oauth2 import storage
 from cardfile.auth.oauth2.server import (
     Consent,
@@ -43,8 +44,6 @@ from cardfile.auth.oauth2.server import (
     revoke,
     token,
 )
-from cardfile.auth.users import User, authenticate_password
-from cardfile.errors import Unauthenticated, UserInactive
 from cardfile.services import Services
 
 __all__ = ["router"]
@@ -62,8 +61,6 @@ _FORM_TYPE = "application/x-www-form-urlencoded"
 _RESPONSE_TYPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e ]*$")
 _PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
 
-WRONG_PASSWORD = "Wrong email or password."
-USER_DISABLED = "This user is disabled; ask an administrator."
 FORM_EXPIRED = "This form expired or was not sent from this page; please sign in again."
 
 
@@ -159,16 +156,6 @@ async def authorize_page(request: Request) -> Response:
     return _page(request, found, await _form_secret(request, svc), params)
 
 
-def _login(svc: Services, email: str, password: str) -> User | str:
-    with svc.db.read() as conn:
-        try:
-            return authenticate_password(conn, email, password)
-        except UserInactive:
-            return USER_DISABLED
-        except Unauthenticated:
-            return WRONG_PASSWORD
-
-
 @router.post(
     "/oauth2/authorize",
     response_class=HTMLResponse,
@@ -197,7 +184,7 @@ async def authorize_decision(request: Request) -> Response:
         return await run_in_threadpool(authorize, svc, oauth, None)
     if action != "allow":
         return _page(request, found, secret, params, email=email, error="Choose Allow or Deny.", status=400)
-    user = await run_in_threadpool(_login, svc, email, fields.get("password", ""))
+    user = await run_in_threadpool(login, svc, email, fields.get("password", ""))
     if isinstance(user, str):
         return _page(request, found, secret, params, email=email, error=user)
     return await run_in_threadpool(authorize, svc, oauth, user)

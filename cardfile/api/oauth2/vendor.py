@@ -28,8 +28,8 @@ from starlette.responses import Response
 from cardfile.api.kit.body import read_bounded
 from cardfile.api.oauth2 import page
 from cardfile.auth.oauth2 import storage
-from cardfile.auth.oauth2.server import Consent, FormRequest, ServerFactory, authorize, consent
-from cardfile.auth.users import User, authenticate_password
+from cardfile.auth.oauth2.server import Consent, FormRequest, ServerFactory, authorize, consent, sign_in
+from cardfile.auth.users import User
 from cardfile.errors import BadRequest, Unauthenticated, UserInactive
 from cardfile.services import Services
 
@@ -61,13 +61,12 @@ def oauth_request(request: Request, params: Params, form: Params = ()) -> FormRe
 
 def login(svc: Services, email: str, password: str) -> User | str:
     """The user, or the page's message (the same for an unknown email and a wrong password)."""
-    with svc.db.read() as conn:
-        try:
-            return authenticate_password(conn, email, password)
-        except UserInactive:
-            return USER_DISABLED
-        except Unauthenticated:
-            return WRONG_PASSWORD
+    try:
+        return sign_in(svc, email, password)
+    except UserInactive:
+        return USER_DISABLED
+    except Unauthenticated:
+        return WRONG_PASSWORD
 
 
 async def read_form(request: Request) -> dict[str, str]:

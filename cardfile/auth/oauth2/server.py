@@ -9,8 +9,8 @@ mutable state between threads.
 Access tokens are the ES256 JWTs of ``svc.auth.tokens`` (subject ``user:<id>`` or, for
 client credentials, ``client:<client_id>``); refresh tokens are opaque random strings
 stored hashed. The functions at the bottom are the whole protocol surface the HTTP routes
-and the dialects' own paths call: ``consent``, ``authorize``, ``token``, ``revoke`` and
-``metadata``; the first three take the server to build (``ServerFactory``), so a vendor
+and the dialects' own paths call: ``consent``, ``sign_in``, ``authorize``, ``token``,
+``revoke`` and ``metadata``; the first three take the server to build (``ServerFactory``), so a vendor
 path runs them on ``vendor.VendorAuthorizationServer``.
 
 Authlib raises ``ValueError`` for a few malformed inputs (a Basic header that is not
@@ -50,7 +50,7 @@ from cardfile.auth.oauth2.grants import (
     S256CodeChallenge,
 )
 from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
-from cardfile.auth.users import User
+from cardfile.auth.users import User, authenticate_password
 from cardfile.errors import NotFound
 from cardfile.schema.model import Schema
 from cardfile.store.database import Database
@@ -65,6 +65,7 @@ __all__ = [
     "error_response",
     "metadata",
     "revoke",
+    "sign_in",
     "token",
 ]
 
@@ -296,6 +297,14 @@ def consent(
             )
 
     return _guarded(work)
+
+
+def sign_in(svc: AuthServices, email: str, password: str) -> User:
+    """The resource owner by email and password (``authenticate_password``), in a read
+    transaction of its own: the hash takes tens of milliseconds, and SQLite's write lock
+    is not held meanwhile."""
+    with svc.db.read() as conn:
+        return authenticate_password(conn, email, password)
 
 
 def authorize(

@@ -33,9 +33,11 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from sqlalchemy.engine import Connection
 
+from cardfile.auth.clients import get_client
 from cardfile.auth.oauth2.grants import CodeGrant, MachineGrant, RotatingRefreshGrant
 from cardfile.auth.oauth2.models import CONFIDENTIAL_AUTH_METHODS, OAuthClient
 from cardfile.auth.oauth2.server import AuthServices, CardfileAuthorizationServer
+from cardfile.errors import NotFound
 
 __all__ = ["OptionalS256CodeChallenge", "VendorAuthorizationServer"]
 
@@ -76,15 +78,37 @@ class OptionalS256CodeChallenge(CodeChallenge):  # type: ignore[misc]
 
 class VendorAuthorizationServer(CardfileAuthorizationServer):
     """cardfile's server for a vendor path: the code grant with optional PKCE (see the
-    module docstring), rotating refresh tokens and, when asked, client credentials."""
+    module docstring), rotating refresh tokens and, when asked, client credentials. With
+    ``client_names``, a ``client_id`` that is no client's id may be a client's name (Tracker's
+    integrations send the fixed ``EvoApi_1.0``)."""
 
-    def __init__(self, svc: AuthServices, conn: Connection, *, client_credentials: bool = False) -> None:
+    def __init__(
+        self,
+        svc: AuthServices,
+        conn: Connection,
+        *,
+        client_credentials: bool = False,
+        client_names: bool = False,
+    ) -> None:
         AuthorizationServer.__init__(self, scopes_supported=None)
         self.svc = svc
         self.conn = conn
+        self.client_names = client_names
         self._clients: dict[str, OAuthClient | None] = {}
         self.register_token_generator("default", self.generate_bearer_token)
         self.register_grant(CodeGrant, [OptionalS256CodeChallenge(required=True)])
         if client_credentials:
             self.register_grant(MachineGrant)
         self.register_grant(RotatingRefreshGrant)
+
+    def query_client(self, client_id: Any) -> OAuthClient | None:
+        found = super().query_client(client_id)
+        if found is not None or not self.client_names:
+            return found
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 200:
+            return None
+        try:
+            client = get_client(self.conn, name=client_id)
+        except NotFound:
+            return None
+        return OAuthClient(client) if not client.disabled else None

@@ -15,39 +15,38 @@ per record and name, made on first use); a document without a type has no folder
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
+    CHANNEL,
     Caller,
+    answer,
     api_limited,
-    ctx,
+    find,
     no_content,
     not_found,
-    read,
     read_body,
+    write,
 )
-from cardfile.api.dialects.tracker_v1.render import Names, result, tracker_time
+from cardfile.api.dialects.tracker_v1.render import result, tracker_time
+from cardfile.api.kit.files import body_limit, checked_kind, decode_file, load_file, store_file
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write
-from cardfile.auth.principal import Principal
+from cardfile.api.kit.units import run_read_session
 from cardfile.engine import permissions as perm
 from cardfile.engine.commands import CreateCommand, FieldOp
-from cardfile.engine.search import Condition, search_records
-from cardfile.errors import BadRequest, FieldError, NotFound, PayloadTooLarge, ValidationFailed
-from cardfile.files import FileKind, FileMissing, FileRefused, check_file, open_store
-from cardfile.services import Services
+from cardfile.engine.query import Condition, Query
+from cardfile.engine.session import Session
+from cardfile.errors import BadRequest, NotFound
+from cardfile.files import FileKind, FileMissing, kept_name
 
-__all__ = ["DOCUMENT_TYPES", "attach_document", "body_limit", "decode_file", "router"]
+__all__ = ["DOCUMENT_TYPES", "attach_document", "router", "system_search"]
 
 router = APIRouter()
 _log = logging.getLogger("cardfile.api.tracker_v1")
@@ -59,64 +58,35 @@ DOCUMENT_TYPES = {
 _ATTACH_KEYS = {"filename", "documentType", "documentData", "recordId", "isPrimary", "description"}
 
 
-def body_limit(svc: Services) -> int:
-    """A JSON body carrying a file of the largest allowed size, base64-encoded."""
-    n = svc.settings.max_file_bytes
-    return 4 * ((n + 2) // 3) + 64 * 1024
+def system_search(session: Session, q: Query) -> list[dict[str, Any]]:
+    """The records ``q`` matches, read by the system, not the caller: the dialect's own
+    lookups (a record's documents and folders, reached through the record whose read the
+    caller's session checked; the department list)."""
+    return session.acting_as(None).query(q).items
 
 
-def decode_file(svc: Services, raw: Any, key: str) -> bytes:
-    """Base64 (standard or URL-safe, padding optional) into bytes, within the size limit."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise BadRequest(f"{key} must be the file's bytes, base64-encoded", field=key)
-    text = "".join(raw.split())
-    if text.startswith("data:") and "," in text:  # a data: URL; the bytes decide the type
-        text = text.split(",", 1)[1]
-    text = text.replace("-", "+").replace("_", "/")
-    text += "=" * (-len(text) % 4)
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest(f"{key} is not valid base64", field=key) from None
-    limit = svc.settings.max_file_bytes
-    if len(data) > limit:
-        raise PayloadTooLarge(f"a file may be at most {limit} bytes; this one has {len(data)}", limit=limit)
-    return data
-
-
-def checked_kind(data: bytes, filename: str, key: str) -> FileKind:
-    try:
-        return check_file(data, filename)
-    except FileRefused as exc:
-        raise ValidationFailed([FieldError(key, exc.code, exc.message)], exc.message) from None
-
-
-def _folder(
-    svc: Services, conn: Connection, principal: Principal, type_name: str, rid: int, name: str
-) -> int:
-    conds = [Condition("record_type", "eq", type_name), Condition("record_id", "eq", rid),
-             Condition("name", "ieq", name)]  # fmt: skip
-    found = search_records(conn, svc.catalog, "document_folder", conds, page_size=1)
-    if found:
-        return int(found[0]["id"])
+def _folder(session: Session, type_name: str, rid: int, name: str) -> int:
+    conds = (Condition("record_type", "eq", type_name), Condition("record_id", "eq", rid),
+             Condition("name", "ieq", name))  # fmt: skip
+    folders = system_search(session, Query("document_folder", conds, page_size=1))
+    if folders:
+        return int(folders[0]["id"])
     ops = (
         FieldOp("record_type", "set", type_name),
         FieldOp("record_id", "set", rid),
         FieldOp("name", "set", name),
     )
-    return svc.engine.create(CreateCommand("document_folder", ops), ctx(principal), conn).id
+    return session.create(CreateCommand("document_folder", ops)).id
 
 
 def attach_document(
-    svc: Services,
-    conn: Connection,
-    principal: Principal,
+    session: Session,
     type_name: str,
     rid: int,
     *,
     filename: str,
     kind: FileKind,
-    data: bytes,
+    size: int,
     key: str,
     document_type: str | None,
     is_primary: bool,
@@ -125,24 +95,20 @@ def attach_document(
     """A ``document`` record for bytes already in the store under ``key``, on the record
     ``type_name``/``rid``, which the caller must be able to read (NotFound otherwise).
     A primary one demotes the record's other documents (the pack's ``one_primary``)."""
-    rt = svc.catalog.record_type(conn, type_name)
-    perm.require(principal, rt, "UPDATE")
-    svc.engine.get(type_name, rid, conn, principal)
-    name = filename.strip()
-    if "." not in name.strip(".") or not name.rpartition(".")[2].isalnum():
-        name = f"{name}.{kind.ext}"
+    perm.require(session.principal, session.record_type(type_name), "UPDATE")
+    session.get(type_name, rid)
     ops = [
         FieldOp("record_type", "set", type_name), FieldOp("record_id", "set", rid),
-        FieldOp("filename", "set", name[:255]), FieldOp("is_primary", "set", is_primary),
+        FieldOp("filename", "set", kept_name(filename, kind)), FieldOp("is_primary", "set", is_primary),
         FieldOp("file_type", "set", kind.ext), FieldOp("content_type", "set", kind.content_type),
-        FieldOp("size", "set", len(data)), FieldOp("sha256", "set", key),
+        FieldOp("size", "set", size), FieldOp("sha256", "set", key),
     ]  # fmt: skip
     if document_type:
         ops.append(FieldOp("document_type", "set", document_type))
-        ops.append(FieldOp("folder", "set", _folder(svc, conn, principal, type_name, rid, document_type)))
+        ops.append(FieldOp("folder", "set", _folder(session, type_name, rid, document_type)))
     if description:
         ops.append(FieldOp("description", "set", description))
-    return svc.engine.create(CreateCommand("document", tuple(ops)), ctx(principal), conn).id
+    return session.create(CreateCommand("document", tuple(ops))).id
 
 
 def _type_of(resource: str) -> str:
@@ -180,12 +146,12 @@ async def attach(resource: str, request: Request, creds: Caller) -> Response:
         raise BadRequest("description must be text", field="description")
     data = decode_file(svc, body.get("documentData"), "documentData")
     kind = checked_kind(data, filename, "documentData")
-    key = await run_in_threadpool(open_store(svc.settings).put, data)
+    key = await store_file(svc, data)
 
-    def write(conn: Connection, principal: Principal) -> Response:
+    def work(session: Session) -> Response:
         try:
             doc_id = attach_document(
-                svc, conn, principal, type_name, rid, filename=filename, kind=kind, data=data, key=key,
+                session, type_name, rid, filename=filename, kind=kind, size=len(data), key=key,
                 document_type=(doc_type or "").strip() or None, is_primary=bool(primary), description=desc,
             )  # fmt: skip
         except NotFound as exc:
@@ -196,38 +162,33 @@ async def attach(resource: str, request: Request, creds: Caller) -> Response:
 
     # the idempotency fingerprint needs no copy of the file: its hash stands for it
     fingerprint = {**body, "documentData": key}
-    return await run_write(request, svc, creds, fingerprint, write)
-
-
-def _parent_visible(svc: Services, conn: Connection, p: Principal, type_name: str, rid: int) -> bool:
-    try:
-        svc.engine.get(type_name, rid, conn, p)
-    except NotFound as exc:
-        if not_found(exc):
-            return False
-        raise
-    return True
+    return await write(request, creds, fingerprint, work)
 
 
 @router.get("/api/v1/{resource}/DocumentFolders/{Id}", tags=["Documents"], dependencies=api_limited,
             summary="Lists all document folders for a record")  # fmt: skip
 async def folders(resource: str, Id: str, request: Request, creds: Caller) -> Response:  # noqa: N803
-    svc = services_of(request)
     type_name = _type_of(resource)
     rid = parse_id(Id)
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        if not _parent_visible(svc, conn, p, type_name, rid):
+    def work(session: Session) -> list[dict[str, Any]]:
+        if find(session, type_name, rid) is None:
             return []
-        conds = [Condition("record_type", "eq", type_name), Condition("record_id", "eq", rid)]
-        rows = search_records(conn, svc.catalog, "document_folder", conds, sort="name", page_size=500)
+        conds = (Condition("record_type", "eq", type_name), Condition("record_id", "eq", rid))
+        rows = system_search(session, Query("document_folder", conds, sort="name", page_size=500))
         return [{"id": r["id"], "name": r.get("name")} for r in rows]
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
-def _doc_json(doc: Mapping[str, Any], names: Names) -> dict[str, Any]:
+def _user_names(session: Session, docs: Iterable[Mapping[str, Any]]) -> dict[int, str | None]:
+    """The names of the users who made these documents."""
+    ids = [uid for d in docs if isinstance(uid := d.get("created_by_user"), int)]
+    people = session.names().people(ids, ())
+    return {p.id: p.name for p in people}
+
+
+def _doc_json(doc: Mapping[str, Any], users: Mapping[int, str | None]) -> dict[str, Any]:
     uid = doc.get("created_by_user")
     return {
         "documentId": doc["id"],
@@ -240,7 +201,7 @@ def _doc_json(doc: Mapping[str, Any], names: Names) -> dict[str, Any]:
         "history": {
             "createdOn": tracker_time(doc.get("created_at")),
             "createdByUserId": uid,
-            "createdByDisplayName": names.user(uid) if uid is not None else doc.get("created_by"),
+            "createdByDisplayName": users.get(uid) if uid is not None else doc.get("created_by"),
         },
     }
 
@@ -248,19 +209,17 @@ def _doc_json(doc: Mapping[str, Any], names: Names) -> dict[str, Any]:
 @router.get("/api/v1/Resource/{id}/Documents", tags=["Documents"], dependencies=api_limited,
             summary="Gets documents for a resource")  # fmt: skip
 async def resource_documents(id: str, request: Request, creds: Caller) -> Response:  # noqa: A002
-    svc = services_of(request)
     rid = parse_id(id, "id")
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        if not _parent_visible(svc, conn, p, "resource", rid):
+    def work(session: Session) -> list[dict[str, Any]]:
+        if find(session, "resource", rid) is None:
             return []
-        conds = [Condition("record_type", "eq", "resource"), Condition("record_id", "eq", rid)]
-        docs = search_records(conn, svc.catalog, "document", conds, page_size=500)
-        names = Names(conn, svc.catalog, p)
-        return [_doc_json(d, names) for d in docs]
+        conds = (Condition("record_type", "eq", "resource"), Condition("record_id", "eq", rid))
+        docs = system_search(session, Query("document", conds, page_size=500))
+        users = _user_names(session, docs)
+        return [_doc_json(d, users) for d in docs]
 
-    rows = await read(svc, creds, work)
-    return json_response(rows) if rows else no_content()
+    return await answer(request, creds, work)
 
 
 @router.get("/api/v1/Resource/{resourceId}/Document/{documentId}", tags=["Documents"], dependencies=api_limited,
@@ -269,20 +228,20 @@ async def resource_document(resourceId: str, documentId: str, request: Request, 
     svc = services_of(request)
     rid, did = parse_id(resourceId, "resourceId"), parse_id(documentId, "documentId")
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        if not _parent_visible(svc, conn, p, "resource", rid):
+    def work(session: Session) -> dict[str, Any] | None:
+        if find(session, "resource", rid) is None:
             return None
-        conds = [Condition("id", "eq", did), Condition("record_type", "eq", "resource"),
-                 Condition("record_id", "eq", rid)]  # fmt: skip
-        docs = search_records(conn, svc.catalog, "document", conds, page_size=1)
-        return _doc_json(docs[0], Names(conn, svc.catalog, p)) | {"_key": docs[0]["sha256"]} if docs else None
+        conds = (Condition("id", "eq", did), Condition("record_type", "eq", "resource"),
+                 Condition("record_id", "eq", rid))  # fmt: skip
+        docs = system_search(session, Query("document", conds, page_size=1))
+        return _doc_json(docs[0], _user_names(session, docs)) | {"_key": docs[0]["sha256"]} if docs else None
 
-    doc = await read(svc, creds, work)
+    doc = await run_read_session(svc, creds, work, channel=CHANNEL)
     if doc is None:
         return no_content()
     key = doc.pop("_key")
     try:
-        data = await run_in_threadpool(open_store(svc.settings).get, key)
+        data = await load_file(svc, key)
     except FileMissing:  # the metadata is there but the bytes are not: "File not found"
         _log.error("document %s: the stored file %s is missing", did, key)
         return no_content()

@@ -18,7 +18,6 @@ from starlette.responses import Response
 from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
 from cardfile.api.dialects.tracker_v1.parse import is_id, parse_id
 from cardfile.api.dialects.tracker_v1.plumbing import (
-    CHANNEL,
     Caller,
     answer,
     api_limited,
@@ -29,14 +28,12 @@ from cardfile.api.dialects.tracker_v1.plumbing import (
 )
 from cardfile.api.dialects.tracker_v1.render import Names, result, tracker_time
 from cardfile.api.kit.responses import json_response
-from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, DeleteCommand, FieldOp
 from cardfile.engine.query import Condition, Query
 from cardfile.engine.session import Session
 from cardfile.errors import BadRequest
-from cardfile.services import Services
 
-__all__ = ["add_to_longlist", "candidates", "longlist_entry", "remove_entries", "router"]
+__all__ = ["candidates", "longlist_entry", "remove_entries", "router"]
 
 router = APIRouter()
 LONGLIST = "opportunity_longlist"
@@ -57,13 +54,6 @@ def longlist_entry(
         ops.append(FieldOp("source", "set", source))
     with duplicate_as_conflict(f"resource {resource_id} is on the long list of opportunity {opp_id} already"):
         return session.create(CreateCommand(LONGLIST, tuple(ops))).id
-
-
-def add_to_longlist(
-    svc: Services, conn: Any, principal: Principal, opp_id: int, resource_id: int, **entry: Any
-) -> int:
-    """``longlist_entry`` for resume.py, which still holds a connection."""
-    return longlist_entry(Session(svc.engine, conn, principal, channel=CHANNEL), opp_id, resource_id, **entry)
 
 
 def candidates(

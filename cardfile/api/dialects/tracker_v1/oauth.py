@@ -11,8 +11,9 @@
    A refresh rotates it: the old Token stops working.
 3. ``POST /api/Auth/ExchangeToken`` exchanges that Token (JSON body, form or bearer header)
    for a JWT access token of ``token_ttl_s``; an expired JWT gets 401 and the client
-   exchanges again. A cardfile access token (``cardfile token create``) is accepted too.
-   ``token_principal`` turns a Token into its caller for other channels (the widget).
+   exchanges again. A cardfile access token (``cardfile token create``) is accepted too
+   (``cardfile/auth/oauth2/exchange.py``, whose ``token_principal`` turns a Token into its
+   caller for other channels).
 
 The grants are the identity issue's, run by the flow the vendor paths share
 (``cardfile/api/oauth2/vendor.py`` for the sign-in page, ``cardfile/auth/oauth2/vendor.py``
@@ -32,12 +33,12 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 from fastapi import Request
-from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -46,25 +47,19 @@ from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
 from cardfile.api.oauth2 import vendor
 from cardfile.api.oauth2.vendor import VendorPath
-from cardfile.auth import scopes as scope_rules
-from cardfile.auth.clients import get_client
+from cardfile.auth.oauth2 import exchange
 from cardfile.auth.oauth2 import server as oauth_server
-from cardfile.auth.oauth2 import storage
-from cardfile.auth.oauth2.models import OAuthClient
 from cardfile.auth.oauth2.vendor import VendorAuthorizationServer
-from cardfile.auth.principal import Principal
-from cardfile.auth.users import User, authenticate_password, get_user
-from cardfile.errors import BadRequest, NotFound, Unauthenticated, UserInactive
+from cardfile.auth.users import User
+from cardfile.errors import BadRequest, Unauthenticated, UserInactive
 from cardfile.services import Services
 
 __all__ = [
-    "TrackerAuthorizationServer",
+    "TRACKER_SERVER",
     "authorize_decision",
     "authorize_page",
     "exchange_token",
-    "principal_token",
     "token_endpoint",
-    "token_principal",
     "tracker_scopes",
 ]
 
@@ -93,19 +88,8 @@ def tracker_scopes(scope: str) -> str:
     return " ".join(dict.fromkeys(out))
 
 
-class TrackerAuthorizationServer(VendorAuthorizationServer):
-    """The vendor paths' server (PKCE optional for confidential clients); ``client_id``
-    may be a client's name."""
-
-    def query_client(self, client_id: Any) -> OAuthClient | None:
-        found = super().query_client(client_id)
-        if found is not None or not isinstance(client_id, str) or not 0 < len(client_id) <= 200:
-            return found
-        try:
-            client = get_client(self.conn, name=client_id)
-        except NotFound:
-            return None
-        return OAuthClient(client) if not client.disabled else None
+# The vendor paths' server (PKCE optional for confidential clients); client_id may be a client's name.
+TRACKER_SERVER = partial(VendorAuthorizationServer, client_names=True)
 
 
 def _params(request: Request) -> tuple[tuple[str, str], ...]:
@@ -120,22 +104,21 @@ async def _path_params(request: Request) -> tuple[tuple[str, str], ...]:
     return _params(request)
 
 
-TRACKER_PATH = VendorPath(server=TrackerAuthorizationServer, params=_path_params)
+TRACKER_PATH = VendorPath(server=TRACKER_SERVER, params=_path_params)
 
 
-def _basic_user(svc: Services, header: str) -> User | str:
+def _basic_user(svc: Services, header: str) -> User:
     try:
         raw = base64.b64decode(header.split(" ", 1)[1].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, IndexError):
-        return "malformed Basic credentials"
+        raise Unauthenticated("malformed Basic credentials") from None
     email, _, password = raw.partition(":")
-    with svc.db.read() as conn:
-        try:
-            return authenticate_password(conn, email, password)
-        except UserInactive:
-            return "this user is disabled"
-        except Unauthenticated:
-            return "wrong email or password"
+    try:
+        return oauth_server.sign_in(svc, email, password)
+    except UserInactive:
+        raise Unauthenticated("this user is disabled") from None
+    except Unauthenticated:
+        raise Unauthenticated("wrong email or password") from None
 
 
 async def authorize_page(request: Request) -> Response:
@@ -146,12 +129,8 @@ async def authorize_page(request: Request) -> Response:
     if auth[:6].lower() != "basic ":
         return await vendor.authorize_page(request, svc, TRACKER_PATH)
     user = await run_in_threadpool(_basic_user, svc, auth)
-    if isinstance(user, str):
-        raise Unauthenticated(user)
     oauth = vendor.oauth_request(request, _params(request))
-    answer = await run_in_threadpool(
-        oauth_server.authorize, svc, oauth, user, server=TrackerAuthorizationServer
-    )
+    answer = await run_in_threadpool(oauth_server.authorize, svc, oauth, user, server=TRACKER_SERVER)
     location = answer.headers.get("location")
     if answer.status_code != 302 or not location:
         return answer
@@ -170,9 +149,7 @@ async def token_endpoint(request: Request) -> Response:
     fields = await vendor.read_form(request)
     pairs = tuple((k, v) for k, v in fields.items() if v != "")  # Tracker clients send every field
     oauth = vendor.oauth_request(request, pairs, pairs)
-    response = await run_in_threadpool(
-        oauth_server.token, services_of(request), oauth, server=TrackerAuthorizationServer
-    )
+    response = await run_in_threadpool(oauth_server.token, services_of(request), oauth, server=TRACKER_SERVER)
     if response.status_code != 200:
         return response
     body = orjson.loads(bytes(response.body))
@@ -213,53 +190,12 @@ async def _presented_token(request: Request) -> str | None:
     return token
 
 
-def principal_token(svc: Services, conn: Connection, token: str) -> tuple[str, str, str | None]:
-    """(subject, scopes, client id) of a Tracker Token or a cardfile access token;
-    ``Unauthenticated`` when it is neither (the widget dialect checks ``oauthtoken`` so)."""
-    found = storage.find_refresh(conn, token)
-    if found is not None:
-        if found.revoked or found.used or found.expired or found.user_id is None:
-            raise Unauthenticated("this token was revoked, replaced by a refresh, or has expired")
-        try:
-            user = get_user(conn, user_id=found.user_id)
-        except NotFound:
-            raise Unauthenticated("the user of this token no longer exists") from None
-        if not user.active:
-            raise UserInactive("this user is disabled; ask an administrator")
-        return f"user:{user.id}", found.scope, found.client_id
-    if token.count(".") == 2:
-        claims = svc.auth.tokens.verify(conn, token)
-        svc.auth.authenticate(conn, token)  # the user or client is still active
-        return str(claims["sub"]), str(claims.get("scope") or ""), claims.get("client_id")
-    raise Unauthenticated("not a Tracker OAuth2 token or an access token")
-
-
-def token_principal(svc: Services, conn: Connection, token: str) -> Principal:
-    """The caller a Tracker Token (or any cardfile credential) stands for: what the widget
-    dialect needs to accept the Token as its ``oauthtoken``. ``Unauthenticated`` otherwise."""
-    found = storage.find_refresh(conn, token)
-    if found is None:
-        return svc.auth.authenticate(conn, token)
-    subject, scopes, client_id = principal_token(svc, conn, token)
-    user = get_user(conn, user_id=int(subject.partition(":")[2]))
-    return Principal(
-        kind="user", id=user.id, name=user.email, scopes=scope_rules.parse(scopes), role=user.role,
-        user_id=user.id, client_id=client_id,
-    )  # fmt: skip
-
-
 async def exchange_token(request: Request) -> Response:
     svc = services_of(request)
     token = await _presented_token(request)
     if token is None:
         raise Unauthenticated("send the OAuth2 Token from /oAuth2/Token in the body")
-
-    def work() -> tuple[str, int]:
-        with svc.db.write() as conn:
-            subject, scopes, client_id = principal_token(svc, conn, token)
-            return svc.auth.tokens.issue(conn, subject=subject, scopes=scopes, client_id=client_id)
-
-    jwt, ttl = await run_in_threadpool(work)
+    jwt, ttl = await run_in_threadpool(exchange.exchange, svc, token)
     return json_response(
         {"token": jwt, "tokenType": "Bearer", "expiresIn": ttl},
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},

@@ -14,9 +14,8 @@ from cardfile.api.kit.credentials import Credentials
 from cardfile.api.kit.ratelimit import limited
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_read, run_read_session, run_write_session
+from cardfile.api.kit.units import run_read_session, run_write_session
 from cardfile.auth.principal import Principal
-from cardfile.engine.commands import Context
 from cardfile.engine.session import Session
 from cardfile.errors import BadRequest, NotFound, Unauthenticated, UnknownRecordType
 
@@ -29,11 +28,9 @@ __all__ = [
     "api_limited",
     "caller",
     "credentials",
-    "ctx",
     "find",
     "no_content",
     "not_found",
-    "read",
     "read_body",
     "write",
 ]
@@ -112,11 +109,3 @@ def find(session: Session, type_name: str, record_id: int) -> dict[str, Any] | N
         if not_found(exc):
             return None
         raise
-
-
-# The connection-taking forms that documents.py, resume.py and webhooks.py still use.
-def ctx(principal: Principal) -> Context:
-    return Context(principal.name, CHANNEL, principal=principal)
-
-
-read = run_read

@@ -23,25 +23,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from cardfile.api.dialects.tracker_v1.documents import attach_document, body_limit, checked_kind, decode_file
+from cardfile.api.dialects.tracker_v1.documents import attach_document, system_search
 from cardfile.api.dialects.tracker_v1.errors import duplicate_as_conflict
-from cardfile.api.dialects.tracker_v1.lists import add_to_longlist
+from cardfile.api.dialects.tracker_v1.lists import longlist_entry
 from cardfile.api.dialects.tracker_v1.parse import is_id
-from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, ctx, not_found, read_body
+from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, find, read_body, write
+from cardfile.api.kit.files import body_limit, checked_kind, decode_file, store_file
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write
-from cardfile.auth.principal import Principal
 from cardfile.engine.commands import CreateCommand, FieldOp, UpdateCommand
-from cardfile.engine.search import Condition, search_records
-from cardfile.errors import BadRequest, FieldError, NotFound, ValidationFailed
-from cardfile.files import open_store
+from cardfile.engine.query import Condition, Query
+from cardfile.engine.session import Session
+from cardfile.errors import BadRequest, FieldError, ValidationFailed
 from cardfile.resume import Resume, ResumeUnreadable, parse_resume, resume_text
-from cardfile.services import Services
 
 __all__ = ["router"]
 
@@ -91,18 +88,18 @@ def _optional_id(body: Mapping[str, Any], key: str) -> int | None:
     return v or None
 
 
-def _department(svc: Services, conn: Connection, raw: Any) -> int | None:
+def _department(session: Session, raw: Any) -> int | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise BadRequest("department must be a department's name or id", field="department")
     text = str(raw).strip()
-    conds = [Condition("list", "eq", "department")]
-    conds.append(Condition("id", "eq", int(text)) if text.isdigit() else Condition("name", "ieq", text))
-    found = search_records(conn, svc.catalog, "setting", conds, page_size=1)
-    if not found:
+    which = Condition("id", "eq", int(text)) if text.isdigit() else Condition("name", "ieq", text)
+    conds = (Condition("list", "eq", "department"), which)
+    hits = system_search(session, Query("setting", conds, page_size=1))
+    if not hits:
         raise BadRequest(f"no department {text[:60]!r}", field="department")
-    return int(found[0]["id"])
+    return int(hits[0]["id"])
 
 
 @router.post("/api/v1/Resource/CreateFromResume", tags=["Resource"], dependencies=api_limited,
@@ -137,31 +134,28 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
         raise ValidationFailed([FieldError("fileData", "UNREADABLE_RESUME", str(exc))]) from None
     parsed = parse_resume(text)
     found = _resume_ops(parsed)
-    key = await run_in_threadpool(open_store(svc.settings).put, data)
+    key = await store_file(svc, data)
     source = body.get("source") or body.get("resourceSource")
 
-    def write(conn: Connection, p: Principal) -> Response:
+    def work(session: Session) -> Response:
         extra: dict[str, Any] = {"resume_received": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
         if status:
             extra["status"] = status
         if source:
             extra["source"] = source
-        dept = _department(svc, conn, body.get("department"))
+        dept = _department(session, body.get("department"))
         if dept:
             extra["department"] = dept
         if existing:
-            try:
-                rec = svc.engine.get("resource", existing, conn, p)
-            except NotFound as exc:
-                if not_found(exc):
-                    raise BadRequest(f"no resource with id {existing}", field="resource") from None
-                raise
+            rec = find(session, "resource", existing)
+            if rec is None:
+                raise BadRequest(f"no resource with id {existing}", field="resource")
             values = {k: v for k, v in {**found, **extra}.items() if rec.get(k) in (None, "", [])}
             ops = [FieldOp(k, "set", v) for k, v in values.items()]
             if owner and rec.get("owner") is None:
                 ops.append(FieldOp("owners", "replace", [{"user": owner, "rank": 1}]))
             if ops:
-                svc.engine.update(UpdateCommand("resource", existing, tuple(ops)), ctx(p), conn)
+                session.update(UpdateCommand("resource", existing, tuple(ops)))
             rid, action = existing, "updated"
         else:
             if not parsed.first_name and not parsed.surname and not parsed.email:
@@ -170,26 +164,22 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
             ops = [FieldOp(k, "set", v) for k, v in {**found, **extra}.items()]
             if owner:
                 ops.append(FieldOp("owners", "replace", [{"user": owner, "rank": 1}]))
-            rid = svc.engine.create(CreateCommand("resource", tuple(ops)), ctx(p), conn).id
+            rid = session.create(CreateCommand("resource", tuple(ops))).id
             action = "created"
-        attach_document(svc, conn, p, "resource", rid, filename=filename, kind=kind, data=data, key=key,
+        attach_document(session, "resource", rid, filename=filename, kind=kind, size=len(data), key=key,
                         document_type="Resume", is_primary=True)  # fmt: skip
         if opp_id:
-            try:
-                svc.engine.get("opportunity", opp_id, conn, p)
-            except NotFound as exc:
-                if not_found(exc):
-                    raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId") from None
-                raise
+            if find(session, "opportunity", opp_id) is None:
+                raise BadRequest(f"no opportunity with id {opp_id}", field="opportunityId")
             if which == "shortlist":
                 sl = [FieldOp("resource", "set", rid), FieldOp("opportunity", "set", opp_id),
                       FieldOp("active_record", "set", True), FieldOp("placement_source", "set", "Resume")]  # fmt: skip
                 with duplicate_as_conflict(
                     f"resource {rid} is on the shortlist of opportunity {opp_id} already"
                 ):
-                    svc.engine.create(CreateCommand("opportunity_resource", tuple(sl)), ctx(p), conn)
+                    session.create(CreateCommand("opportunity_resource", tuple(sl)))
             else:
-                add_to_longlist(svc, conn, p, opp_id, rid, source=source or "Resume", applicant=True)
+                longlist_entry(session, opp_id, rid, source=source or "Resume", applicant=True)
         what = ", ".join(n.replace("_", " ") for n in parsed.found()) or "nothing"
         return json_response(
             {"success": True, "resourceId": rid, "returnCode": action.upper(),
@@ -197,4 +187,4 @@ async def create_from_resume(request: Request, creds: Caller) -> Response:
             201,
         )  # fmt: skip
 
-    return await run_write(request, svc, creds, {**body, "fileData": key}, write)
+    return await write(request, creds, {**body, "fileData": key}, work)

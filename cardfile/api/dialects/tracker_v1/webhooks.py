@@ -25,22 +25,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.engine import Connection
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cardfile.api.dialects.tracker_v1.parse import parse_id
-from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, no_content, read, read_body
+from cardfile.api.dialects.tracker_v1.plumbing import Caller, api_limited, no_content, read_body
 from cardfile.api.dialects.tracker_v1.render import result, tracker_time
 from cardfile.api.dialects.tracker_v1.spec import RESOURCES
 from cardfile.api.kit.credentials import Credentials
 from cardfile.api.kit.responses import json_response
 from cardfile.api.kit.services import services_of
-from cardfile.api.kit.units import run_write
-from cardfile.auth.principal import Principal
+from cardfile.api.kit.units import run_read_session, run_read_with, run_write_with
+from cardfile.api.kit.webhooks import check_subscription_url
 from cardfile.errors import BadRequest, NotFound, ValidationFailed
-from cardfile.webhooks import ssrf, subscriptions
-from cardfile.webhooks.access import require_webhook_admin
+from cardfile.webhooks import subscriptions
+from cardfile.webhooks.access import WebhookAdmin
 from cardfile.webhooks.subscriptions import Subscription
 
 __all__ = ["ACTIONS", "router"]
@@ -110,18 +108,11 @@ def hook_json(sub: Subscription) -> dict[str, Any] | None:
 
 
 async def _checked_url(request: Request, creds: Credentials, url: str | None) -> None:
-    """Admin first (nobody else learns how names resolve), then the SSRF check with DNS,
-    outside the write transaction."""
-    svc = services_of(request)
-    await read(svc, creds, lambda _conn, p: require_webhook_admin(p))
-    if url is not None:
-        policy = ssrf.OutboundPolicy.parse(svc.settings.webhooks.outbound_allow)
-        try:
-            await run_in_threadpool(subscriptions.check_url, url, policy)
-        except ValidationFailed as exc:
-            raise BadRequest(
-                exc.errors[0].message if exc.errors else "url not allowed", field="url"
-            ) from None
+    """The kit's check (admin first, then the SSRF check with DNS), refusals as 400."""
+    try:
+        await check_subscription_url(services_of(request), creds, url)
+    except ValidationFailed as exc:
+        raise BadRequest(exc.errors[0].message if exc.errors else "url not allowed", field="url") from None
 
 
 def _body(body: Any) -> Mapping[str, Any]:
@@ -144,15 +135,15 @@ async def create(request: Request, creds: Caller) -> Response:
     )
     await _checked_url(request, creds, url)
 
-    def write(conn: Connection, p: Principal) -> Response:
-        require_webhook_admin(p)
-        who = f" (user {p.user_id})" if p.user_id is not None else ""
+    def write(admin: WebhookAdmin) -> Response:
+        user_id = admin.principal.user_id if admin.principal else None
+        who = f" (user {user_id})" if user_id is not None else ""
         values = {"url": url, "event_types": [f"record.{action}"], "record_types": [rtype],
                   "fields": None, "description": f"{_MARK}{who}"}  # fmt: skip
-        sub, _secret = subscriptions.create(conn, values)
+        sub, _secret = admin.create(values)
         return json_response(result(sub.id, "Hook created successfully"), 201)
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_with(request, svc, creds, body, WebhookAdmin, write)
 
 
 @router.patch("/api/v1/Webhook", tags=["Webhook"], dependencies=api_limited,
@@ -172,36 +163,37 @@ async def update(request: Request, creds: Caller) -> Response:
         values["record_types"] = [_record_type(body["recordType"])]
     await _checked_url(request, creds, values.get("url"))
 
-    def write(conn: Connection, p: Principal) -> Response:
-        require_webhook_admin(p)
-        try:
-            sub = subscriptions.get(conn, hook_id)
-        except NotFound:
+    def write(admin: WebhookAdmin) -> Response:
+        if not _is_hook(admin, hook_id):
             return no_content()
-        if hook_json(sub) is None:
-            return no_content()
-        subscriptions.update_subscription(conn, hook_id, values)
+        admin.update(hook_id, values)
         return json_response(result(hook_id, "Hook updated successfully"))
 
-    return await run_write(request, svc, creds, body, write)
+    return await run_write_with(request, svc, creds, body, WebhookAdmin, write)
 
 
-def _hooks(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-    require_webhook_admin(p)
-    return [h for s in subscriptions.list_subscriptions(conn) if (h := hook_json(s)) is not None]
+def _is_hook(admin: WebhookAdmin, hook_id: int) -> bool:
+    """Whether the subscription ``hook_id`` exists and is a Tracker hook."""
+    try:
+        return hook_json(admin.get(hook_id)) is not None
+    except NotFound:
+        return False
+
+
+def _hooks(admin: WebhookAdmin) -> list[dict[str, Any]]:
+    return [h for s in admin.subscriptions() if (h := hook_json(s)) is not None]
 
 
 @router.get("/api/v1/Webhook/Meta/Actions", tags=["Webhook"], dependencies=api_limited,
             summary="Gets actions list options")  # fmt: skip
 async def meta_actions(request: Request, creds: Caller) -> Response:
-    svc = services_of(request)
-    await read(svc, creds, lambda _c, _p: None)  # authenticated, like every call
+    await run_read_session(services_of(request), creds, lambda _: None)  # authenticated, like every call
     return json_response([{"id": i, "action": a} for i, a in ACTIONS])
 
 
 @router.get("/api/v1/Webhook/List", tags=["Webhook"], dependencies=api_limited, summary="Gets every webhook")
 async def list_(request: Request, creds: Caller) -> Response:
-    rows = await read(services_of(request), creds, _hooks)
+    rows = await run_read_with(services_of(request), creds, WebhookAdmin, _hooks)
     return json_response(rows) if rows else no_content()
 
 
@@ -210,12 +202,12 @@ async def list_(request: Request, creds: Caller) -> Response:
 async def actions(hookId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
     hid = parse_id(hookId, "hookId")
 
-    def work(conn: Connection, p: Principal) -> list[dict[str, Any]]:
-        hooks = _hooks(conn, p)
+    def work(admin: WebhookAdmin) -> list[dict[str, Any]]:
+        hooks = _hooks(admin)
         this = next((h for h in hooks if h["id"] == hid), None)
         return [h for h in hooks if h["url"] == this["url"]] if this else []
 
-    rows = await read(services_of(request), creds, work)
+    rows = await run_read_with(services_of(request), creds, WebhookAdmin, work)
     return json_response(rows) if rows else no_content()
 
 
@@ -224,10 +216,10 @@ async def actions(hookId: str, request: Request, creds: Caller) -> Response:  # 
 async def get(hookId: str, request: Request, creds: Caller) -> Response:  # noqa: N803
     hid = parse_id(hookId, "hookId")
 
-    def work(conn: Connection, p: Principal) -> dict[str, Any] | None:
-        return next((h for h in _hooks(conn, p) if h["id"] == hid), None)
+    def work(admin: WebhookAdmin) -> dict[str, Any] | None:
+        return next((h for h in _hooks(admin) if h["id"] == hid), None)
 
-    body = await read(services_of(request), creds, work)
+    body = await run_read_with(services_of(request), creds, WebhookAdmin, work)
     return json_response(body) if body is not None else no_content()
 
 
@@ -237,15 +229,10 @@ async def delete(Id: str, request: Request, creds: Caller) -> Response:  # noqa:
     svc = services_of(request)
     hid = parse_id(Id)
 
-    def write(conn: Connection, p: Principal) -> Response:
-        require_webhook_admin(p)
-        try:
-            sub = subscriptions.get(conn, hid)
-        except NotFound:
+    def write(admin: WebhookAdmin) -> Response:
+        if not _is_hook(admin, hid):
             return no_content()
-        if hook_json(sub) is None:
-            return no_content()
-        subscriptions.delete_subscription(conn, hid)
+        admin.delete(hid)
         return json_response(result(hid, "Hook deleted"))
 
-    return await run_write(request, svc, creds, None, write)
+    return await run_write_with(request, svc, creds, None, WebhookAdmin, write)
