@@ -12,8 +12,6 @@ from typing import Any
 
 from cardfile.api.dialects.tracker_v1.parse import custom_field_id
 from cardfile.api.dialects.tracker_v1.spec import Key, Resource
-from cardfile.auth.principal import Principal
-from cardfile.engine.catalog import Catalog
 from cardfile.engine.names import Names as EngineNames
 from cardfile.schema.model import RecordType
 
@@ -47,12 +45,8 @@ class Names:
     as the renderers ask for them: a linked record, its Tracker name, a user's name, the
     user id of an actor."""
 
-    def __init__(
-        self, names: Any, catalog: Catalog | None = None, principal: Principal | None = None
-    ) -> None:
-        """``names``: the engine's ``Names`` (documents.py still passes a connection, its
-        catalog and its principal instead)."""
-        self._names: EngineNames = names if catalog is None else EngineNames(names, catalog, principal)
+    def __init__(self, names: EngineNames) -> None:
+        self._names = names
 
     def load(self, records: Iterable[Rec], rt: RecordType) -> None:
         """Fetch every record and user the given records link to, in one query each."""
